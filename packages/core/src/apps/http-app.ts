@@ -1,0 +1,188 @@
+/**
+ * HTTP apps. An {@link HttpServerApp} handles one request at a time through an
+ * `HttpServerSession`; {@link HttpServer} adapts it to the `ServerApp` contract the listening
+ * service drives (Pingora's blanket `impl ServerApp for HttpServerApp`). HTTP/1.x runs on a
+ * node:http server that never listens itself: accepted sockets are handed to it, so listeners,
+ * connection filters and shutdown stay in the service.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { defaultLogger, type Logger } from '../logger.js';
+import { H1ServerSession } from '../protocols/h1-server-session.js';
+import type { HttpServerSession } from '../protocols/server-session.js';
+import type { ShutdownWatch } from '../server/shutdown.js';
+import type { ServerApp } from './server-app.js';
+import { handleClientError } from './client-error.js';
+
+/** Settings of the downstream HTTP server (Pingora's `HttpServerOptions` plus node's limits). */
+export interface HttpServerOptions {
+  /** Accept HTTP/2 with prior knowledge on plaintext listeners (HTTP/2 work). */
+  h2c?: boolean;
+  /** Let `CONNECT` requests through to the app instead of answering 405. */
+  allowConnectMethodProxying?: boolean;
+  /** Requests served per connection before it is closed (`keepalive_request_limit`). */
+  keepaliveRequestLimit?: number;
+  /** Idle time allowed between requests on a keep-alive connection, ms. Default 60 000 (Pingora). */
+  keepaliveTimeout?: number;
+  /** Time allowed to receive a request head, ms. Default 60 000. */
+  headersTimeout?: number;
+  /** Time allowed to receive a whole request, ms; 0 disables. Default 0 (bodies may stream for long). */
+  requestTimeout?: number;
+  /** Largest request head, bytes. Default 16 KiB (node's); larger heads get 431. */
+  maxHeaderSize?: number;
+  /** Logger for framework log lines. */
+  logger?: Logger;
+}
+
+/** An HTTP application: handles each request through its session (Pingora's `HttpServerApp`). */
+export interface HttpServerApp {
+  /** Handle one request. Errors that escape are logged and answered with 500 when possible. */
+  processNewHttp(session: HttpServerSession, shutdown: ShutdownWatch): void | Promise<void>;
+  /** Server options; read once when the {@link HttpServer} is built. */
+  readonly serverOptions?: HttpServerOptions;
+  /** Called once when the service stops. */
+  httpCleanup?(): void | Promise<void>;
+}
+
+/**
+ * Adapts an {@link HttpServerApp} to a `ServerApp`. Owns one node:http server for all of the
+ * service's listeners.
+ *
+ * @example
+ * ```ts
+ * const service = new Service('echo', new HttpServer({
+ *   processNewHttp(session) {
+ *     session.respondErrorWithBody(200, 'hello');
+ *   },
+ * }));
+ * service.addTcp('127.0.0.1:8080');
+ * ```
+ */
+export class HttpServer implements ServerApp {
+  /** The node:http server (never listening itself). */
+  readonly h1: http.Server;
+  readonly logger: Logger;
+  private shutdown: ShutdownWatch | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private draining = false;
+
+  constructor(
+    readonly app: HttpServerApp,
+    options: HttpServerOptions = app.serverOptions ?? {},
+  ) {
+    this.logger = options.logger ?? defaultLogger();
+    const h1 = http.createServer({
+      maxHeaderSize: options.maxHeaderSize ?? 16_384,
+      insecureHTTPParser: false,
+      joinDuplicateHeaders: false,
+      noDelay: true,
+      requestTimeout: options.requestTimeout ?? 0,
+      headersTimeout: options.headersTimeout ?? 60_000,
+      keepAliveTimeout: options.keepaliveTimeout ?? 60_000,
+      // Checked in dispatch instead, so the refusal is logged like every other malformed request.
+      requireHostHeader: false,
+    });
+    if (options.keepaliveRequestLimit !== undefined) h1.maxRequestsPerSocket = options.keepaliveRequestLimit;
+    h1.on('request', this.onRequest);
+    h1.on('checkContinue', this.onCheckContinue);
+    h1.on('upgrade', this.onUpgrade);
+    h1.on('connect', (req: IncomingMessage, socket: Socket) => {
+      if (options.allowConnectMethodProxying !== true) {
+        socket.on('error', noop);
+        socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        this.logger.warn({ method: req.method, url: req.url }, 'CONNECT refused (405)');
+      } else {
+        this.onUpgrade(req, socket, Buffer.alloc(0));
+      }
+    });
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => handleClientError(err, socket, this.logger));
+    // node starts its header/request timeout checks on 'listening'; this server never listens.
+    h1.emit('listening');
+    this.h1 = h1;
+  }
+
+  processNew(stream: Socket, shutdown: ShutdownWatch): void {
+    this.shutdown = shutdown;
+    this.h1.emit('connection', stream);
+  }
+
+  onShutdown(graceful: boolean): void {
+    if (!graceful) {
+      this.h1.closeAllConnections();
+      return;
+    }
+    if (this.draining) return;
+    this.draining = true;
+    // Idle keep-alive connections close now; busy ones get `Connection: close` on their next
+    // response (see dispatch) and are swept again as they become idle.
+    this.h1.closeIdleConnections();
+    this.drainTimer = setInterval(() => this.h1.closeIdleConnections(), 250);
+    this.drainTimer.unref();
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.drainTimer !== undefined) clearInterval(this.drainTimer);
+    clearInterval((this.h1 as unknown as { [k: symbol]: NodeJS.Timeout })[connectionsCheckingInterval(this.h1)]);
+    await this.app.httpCleanup?.();
+  }
+
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.dispatch(new H1ServerSession(req, res), res);
+  };
+
+  private readonly onCheckContinue = (req: IncomingMessage, res: ServerResponse): void => {
+    // 100 Continue is sent when the app first reads the body, so a refused request costs no upload.
+    this.dispatch(new H1ServerSession(req, res, undefined, true), res);
+  };
+
+  private readonly onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    socket.on('error', noop);
+    this.dispatch(new H1ServerSession(req, undefined, { socket, head }), undefined);
+  };
+
+  private dispatch(session: H1ServerSession, res: ServerResponse | undefined): void {
+    const req = session.req;
+    const bad = session.invalidFraming
+      ? 'invalid Transfer-Encoding'
+      : req.httpVersionMinor === 1 && session.getHeader('host') === undefined
+        ? 'HTTP/1.1 request without Host'
+        : undefined;
+    if (bad !== undefined) {
+      this.logger.warn({ client: req.socket.remoteAddress, status: 400 }, `rejected malformed request: ${bad}`);
+      session.setKeepalive(undefined);
+      session.respondError(400);
+      return;
+    }
+    if (this.draining && res !== undefined) res.shouldKeepAlive = false;
+    const shutdown = this.shutdown ?? NEVER_SHUTDOWN;
+    let r: void | Promise<void>;
+    try {
+      r = this.app.processNewHttp(session, shutdown);
+    } catch (e) {
+      this.appFailed(session, e);
+      return;
+    }
+    if (r !== undefined && typeof (r as Promise<void>).then === 'function') {
+      (r as Promise<void>).then(undefined, (e: unknown) => this.appFailed(session, e));
+    }
+  }
+
+  private appFailed(session: HttpServerSession, e: unknown): void {
+    this.logger.error({ err: e }, 'HTTP app failed while handling a request');
+    if (session.responseWritten() === undefined) session.respondError(500);
+    else if (!session.responseFinished) session.abort();
+  }
+}
+
+function connectionsCheckingInterval(server: http.Server): symbol {
+  return Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connectionsCheckingInterval')!;
+}
+
+const NEVER_SHUTDOWN: ShutdownWatch = {
+  shuttingDown: false,
+  graceful: false,
+  onShutdown: () => noop,
+  wait: () => new Promise<void>(noop),
+};
+
+function noop(): void {}

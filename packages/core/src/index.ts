@@ -1,0 +1,67 @@
+/**
+ * @module @pingora-ts/core
+ *
+ * The runtime of pingora-ts: a {@link Server} that owns the process lifecycle (config, signals,
+ * graceful shutdown), listening services that accept TCP/Unix connections and hand them to apps,
+ * the downstream HTTP/1.1 session, and the upstream side (`HttpPeer`, `PeerOptions`, `Connector`
+ * with keep-alive pools and a strict HTTP/1.1 client).
+ */
+// --- server lifecycle, services, listeners, logging (section owned by the server work) ---
+export { Server } from './server/server.js';
+export type { ExecutionPhase, ServerOptions } from './server/server.js';
+export type { SignalSource } from './server/signals.js';
+export { ServerConf } from './server/conf.js';
+export type { ConfLoadOptions, ServerConfValues } from './server/conf.js';
+export { Opt, OPT_USAGE } from './server/opt.js';
+export { ShutdownController } from './server/shutdown.js';
+export type { ShutdownListener, ShutdownWatch } from './server/shutdown.js';
+export { DAEMON_CHILD_ENV, writePidFile } from './server/daemon.js';
+export type { ServerApp } from './apps/server-app.js';
+export { EchoApp } from './apps/echo.js';
+export type { ServerService } from './services/service.js';
+export { Service } from './services/listening.js';
+export type { ServiceOptions } from './services/listening.js';
+export type { ConnectionFilter, RemoteAddress } from './services/connections.js';
+export { ListenerConfig, formatAddress, parseTcpAddress, reusePortSupported } from './services/listener.js';
+export type { BindRetry, ListenAddress, TcpSocketOptions } from './services/listener.js';
+export { GenBackgroundService, backgroundService } from './services/background.js';
+export type { BackgroundService } from './services/background.js';
+export { createLogger, defaultLogger, levelEnabled, noopLogger } from './logger.js';
+export type { CreateLoggerOptions, LevelName, LogFn, Logger } from './logger.js';
+
+// --- HTTP apps, sessions, upstream peers and connectors ---
+export { HttpServer } from './apps/http-app.js';
+export type { HttpServerApp, HttpServerOptions } from './apps/http-app.js';
+export { serveHttpApp } from './apps/serve-http.js';
+export type { HttpResponse, ServeHttp } from './apps/serve-http.js';
+export { H1ServerSession } from './protocols/h1-server-session.js';
+export type {
+  HttpServerSession,
+  RequestBodySink,
+  SessionTiming,
+  SocketAddr,
+} from './protocols/server-session.js';
+export { H1ResponseParser } from './protocols/h1-response-parser.js';
+export type {
+  BodyFraming,
+  ParsedResponseHead,
+  ResponseParserLimits,
+  ResponseParserSink,
+} from './protocols/h1-response-parser.js';
+export { H1ClientSession } from './protocols/h1-client.js';
+export { ClientSession } from './protocols/client-session.js';
+export type {
+  ExchangeTimeouts,
+  RequestBodyMode,
+  UpstreamResponseHandler,
+  UpstreamSession,
+} from './protocols/h1-client.js';
+export { HttpPeer, formatPeerAddress, parsePeerAddress } from './upstream/peer.js';
+export type { PeerAddress } from './upstream/peer.js';
+export { ALPN, PeerOptions } from './upstream/peer-options.js';
+export type { CertKey, TcpKeepalive } from './upstream/peer-options.js';
+export { Connector } from './upstream/connector.js';
+export type { ConnectorOptions, ConnectorStats } from './upstream/connector.js';
+export { ConnectionPool } from './upstream/pool.js';
+export { connectPeer } from './upstream/connect.js';
+export { tlsConnectOptions } from './upstream/tls-options.js';

@@ -1,0 +1,392 @@
+/**
+ * One HTTP/1.1 connection to an origin, used for one exchange at a time. The proxy drives it with
+ * push callbacks (no promise or stream object per request): `sendRequest` writes the head,
+ * `writeBody`/`finishBody` stream the request body with backpressure, and the handler receives the
+ * response as it is parsed. A clean exchange leaves the connection reusable for the pool.
+ */
+import type { Socket } from 'node:net';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { headerLines, type RequestHeader } from '@pingora-ts/http';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import { H1ResponseParser, type ParsedResponseHead, type ResponseParserSink } from './h1-response-parser.js';
+
+/** Receives one response. Calls arrive in order: informational*, header, body*, trailers?, end | error. */
+export interface UpstreamResponseHandler {
+  /** A 1xx response other than 101 (e.g. 103 Early Hints). */
+  onInformational?(head: ParsedResponseHead): void;
+  /** The final response head. */
+  onResponseHeader(head: ParsedResponseHead): void;
+  /** A piece of the (de-chunked) body. Call `pauseResponse()` to apply backpressure. */
+  onResponseBody(chunk: Buffer): void;
+  /** Trailer fields of a chunked response. */
+  onResponseTrailers(rawTrailers: string[]): void;
+  /** The response is complete. */
+  onResponseEnd(): void;
+  /** The exchange failed; no further calls follow. */
+  onError(error: PingoraError): void;
+  /** After a 101: the raw socket and any bytes that followed the head now belong to the handler. */
+  onUpgrade?(socket: Socket, head: Buffer | undefined): void;
+}
+
+/**
+ * Whether a request has a body and how its length is known: `none`; `length` (Content-Length
+ * is in the header and the body is exactly that long); `stream` (length unknown: HTTP/1.1 sends it
+ * chunked, HTTP/2 as DATA frames).
+ */
+export type RequestBodyMode = 'none' | 'length' | 'stream';
+
+/** Per-exchange timeouts in ms (from the peer's options). */
+export interface ExchangeTimeouts {
+  readTimeout: number | undefined;
+  writeTimeout: number | undefined;
+}
+
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+function isResetCode(code: unknown): boolean {
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
+}
+
+/**
+ * One upstream exchange at a time over a connection, whatever the protocol. The proxy and the
+ * pull-style `ClientSession` depend on this interface only.
+ */
+export interface UpstreamSession {
+  /** `1` for HTTP/1.1, `2` for an HTTP/2 stream. */
+  readonly httpVersion: 1 | 2;
+  /** The underlying socket (for digests and logs). */
+  readonly socket: Socket;
+  /** Pool key of the peer it was opened for. */
+  readonly reuseKey: string;
+  /** The connection served an exchange before this one. */
+  readonly reused: boolean;
+  /**
+   * Sends `req` (framing fields are adjusted to `bodyMode`) and starts waiting for the response.
+   * Returns false when the transport's buffer is full.
+   */
+  sendRequest(req: RequestHeader, handler: UpstreamResponseHandler, bodyMode: RequestBodyMode, timeouts: ExchangeTimeouts): boolean;
+  /** Request body bytes; false = wait for {@link onDrain}. */
+  writeBody(chunk: Buffer): boolean;
+  /** Ends the request body, with trailer fields where the protocol allows them. */
+  finishBody(rawTrailers?: readonly string[]): void;
+  onDrain(cb: () => void): void;
+  pauseResponse(): void;
+  resumeResponse(): void;
+  /** Aborts the exchange (and, for HTTP/1.1, closes the connection). */
+  destroy(): void;
+}
+
+/**
+ * An upstream HTTP/1.1 connection. Obtain one from a `Connector`; give it back with
+ * `Connector.releaseHttpSession` so it can be reused.
+ */
+export class H1ClientSession implements UpstreamSession, ResponseParserSink {
+  readonly httpVersion = 1 as const;
+  /** The socket (TCP, Unix or TLS). */
+  readonly socket: Socket;
+  /** Pool key of the peer it was opened for. */
+  readonly reuseKey: string;
+  /** Exchanges completed on this connection before the current one. */
+  requestsServed = 0;
+  /** Called when the connection dies while idle in a pool. */
+  onIdleClose: (() => void) | undefined = undefined;
+
+  private readonly parser: H1ResponseParser;
+  private handler: UpstreamResponseHandler | undefined;
+  private bodyMode: RequestBodyMode = 'none';
+  private requestFinished = true;
+  private responseFinished = true;
+  private keepAlive = true;
+  private dead = false;
+  private timeouts: ExchangeTimeouts = { readTimeout: undefined, writeTimeout: undefined };
+  private readTimer: FastTimer | undefined;
+  private writeTimer: FastTimer | undefined;
+  private paused = false;
+
+  constructor(socket: Socket, reuseKey: string) {
+    this.socket = socket;
+    this.reuseKey = reuseKey;
+    this.parser = new H1ResponseParser(this);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onClose);
+  }
+
+  /** True when the connection served an exchange before the current one. */
+  get reused(): boolean {
+    return this.requestsServed > 0;
+  }
+
+  /** True while an exchange is in progress. */
+  get busy(): boolean {
+    return this.handler !== undefined;
+  }
+
+  /** Whether the connection can go back to the pool after the current exchange. */
+  get reusable(): boolean {
+    return (
+      !this.dead &&
+      this.keepAlive &&
+      this.handler === undefined &&
+      this.requestFinished &&
+      this.responseFinished &&
+      !this.socket.destroyed
+    );
+  }
+
+  /**
+   * Writes the request head and starts waiting for the response. A `stream` body is sent chunked
+   * (Transfer-Encoding is set and Content-Length removed). Returns `false` when the socket's
+   * buffer is full (wait for `onDrain`).
+   */
+  sendRequest(req: RequestHeader, handler: UpstreamResponseHandler, bodyMode: RequestBodyMode, timeouts: ExchangeTimeouts): boolean {
+    if (this.handler !== undefined) throw new Error('H1ClientSession: exchange already in progress');
+    let framing = '';
+    if (bodyMode === 'stream') {
+      req.removeHeader('Content-Length');
+      req.removeHeader('Transfer-Encoding');
+      framing = 'Transfer-Encoding: chunked\r\n';
+    }
+    this.handler = handler;
+    this.bodyMode = bodyMode;
+    this.requestFinished = bodyMode === 'none';
+    this.responseFinished = false;
+    this.timeouts = timeouts;
+    this.parser.reset(req.method === 'HEAD');
+    this.armRead();
+    // HTTP/1.1 upstream whatever the client spoke; no-case (HTTP/2) names are title-cased.
+    const head = `${req.method} ${req.uri} HTTP/1.1\r\n${headerLines(req.rawHeaders, !req.hasCase())}${framing}\r\n`;
+    return this.write(head, 'latin1');
+  }
+
+  /** Writes a piece of request body (chunk-encoded when the mode is chunked). */
+  writeBody(chunk: Buffer): boolean {
+    if (this.requestFinished || chunk.length === 0) return true;
+    if (this.bodyMode === 'stream') {
+      const s = this.socket;
+      s.cork();
+      s.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+      s.write(chunk);
+      const ok = this.write(CRLF);
+      s.uncork();
+      return ok;
+    }
+    return this.write(chunk);
+  }
+
+  /** Ends the request body; trailers are sent only with chunked framing. */
+  finishBody(rawTrailers?: readonly string[]): void {
+    if (this.requestFinished) return;
+    this.requestFinished = true;
+    if (this.bodyMode !== 'stream') return;
+    if (rawTrailers === undefined || rawTrailers.length === 0) {
+      this.write(LAST_CHUNK);
+      return;
+    }
+    let t = '0\r\n';
+    for (let i = 0; i + 1 < rawTrailers.length; i += 2) t += `${rawTrailers[i]}: ${rawTrailers[i + 1]}\r\n`;
+    this.write(`${t}\r\n`, 'latin1');
+  }
+
+  /** Runs `cb` once the socket can take more data. */
+  onDrain(cb: () => void): void {
+    this.socket.once('drain', cb);
+  }
+
+  /** Stop reading the response (the downstream is slow). The read timeout is suspended too. */
+  pauseResponse(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+    this.readTimer?.clear();
+  }
+
+  /** Resume reading after {@link pauseResponse}. */
+  resumeResponse(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
+    if (this.handler !== undefined) this.armRead();
+  }
+
+  /** Abort the exchange and close the connection. The handler gets no further calls. */
+  destroy(): void {
+    this.handler = undefined;
+    this.kill();
+  }
+
+  /** Marks the connection as not reusable; it is closed instead of pooled. */
+  markNotReusable(): void {
+    this.keepAlive = false;
+  }
+
+  // --- ResponseParserSink ---
+
+  onInformational(head: ParsedResponseHead): void {
+    this.handler?.onInformational?.(head);
+  }
+
+  onHead(head: ParsedResponseHead): void {
+    if (!head.keepAlive) this.keepAlive = false;
+    if (head.upgrade) {
+      if (this.handler?.onUpgrade === undefined) {
+        throw PingoraError.explain(ErrorType.H1Error, 'unexpected 101 Switching Protocols').asUp();
+      }
+      this.upgradeHead = true;
+    }
+    this.handler?.onResponseHeader(head);
+  }
+
+  onBody(chunk: Buffer): void {
+    this.handler?.onResponseBody(chunk);
+  }
+
+  onTrailers(rawTrailers: string[]): void {
+    this.handler?.onResponseTrailers(rawTrailers);
+  }
+
+  onComplete(rest: Buffer | undefined): void {
+    const handler = this.handler;
+    this.readTimer?.clear();
+    this.responseFinished = true;
+    if (handler === undefined) return;
+    this.handler = undefined;
+    this.requestsServed++;
+    if (this.upgradeHead && handler.onUpgrade !== undefined) {
+      this.upgradeHead = false;
+      this.detach();
+      handler.onUpgrade(this.socket, rest);
+      return;
+    }
+    // Bytes after a complete response, or a body still being sent, mean the connection's state is
+    // not one we can trust for the next request.
+    if (rest !== undefined || !this.requestFinished) this.keepAlive = false;
+    handler.onResponseEnd();
+  }
+
+  private upgradeHead = false;
+
+  // --- socket events ---
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.handler === undefined) {
+      // Data on an idle connection: the origin is confused or closing; never reuse it.
+      this.kill();
+      return;
+    }
+    this.readTimer?.refresh();
+    try {
+      this.parser.execute(chunk);
+    } catch (e) {
+      this.fail(e as PingoraError);
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.handler === undefined) {
+      this.kill();
+      return;
+    }
+    try {
+      this.parser.eof();
+    } catch (e) {
+      // ConnectionClosed arrives with retry ReusedOnly when no byte of the response came.
+      this.fail(e as PingoraError);
+    }
+    this.keepAlive = false;
+  };
+
+  private readonly onSocketError = (err: NodeJS.ErrnoException): void => {
+    if (this.handler === undefined) {
+      this.kill();
+      return;
+    }
+    const nothingYet = this.parser.awaitingFirstByte;
+    const type = err.code === 'EPIPE' ? ErrorType.WriteError : ErrorType.ReadError;
+    const e = PingoraError.because(type, `upstream socket error ${err.code ?? ''}`.trim(), err).asUp();
+    if (nothingYet && isResetCode(err.code)) e.setRetry('ReusedOnly');
+    this.fail(e);
+  };
+
+  private readonly onClose = (): void => {
+    this.dead = true;
+    this.readTimer?.clear();
+    this.writeTimer?.clear();
+    if (this.handler !== undefined) {
+      const e = PingoraError.explain(ErrorType.ConnectionClosed, 'upstream connection closed').asUp();
+      if (this.parser.awaitingFirstByte) e.setRetry('ReusedOnly');
+      this.fail(e);
+    } else {
+      this.onIdleClose?.();
+    }
+  };
+
+  private fail(e: PingoraError): void {
+    const handler = this.handler;
+    this.handler = undefined;
+    this.kill();
+    handler?.onError(e);
+  }
+
+  private kill(): void {
+    this.dead = true;
+    this.keepAlive = false;
+    this.readTimer?.clear();
+    this.writeTimer?.clear();
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  private detach(): void {
+    const s = this.socket;
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('close', this.onClose);
+    s.off('error', this.onSocketError);
+    // The tunnel owner attaches its own handlers; keep a guard so a late error never throws.
+    s.on('error', noop);
+    this.readTimer?.clear();
+    this.writeTimer?.clear();
+    this.dead = true;
+  }
+
+  private write(data: string | Buffer, encoding?: BufferEncoding): boolean {
+    const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
+    if (!ok && this.timeouts.writeTimeout !== undefined) this.armWrite();
+    return ok;
+  }
+
+  // A cleared FastTimer is final, so each wait gets a fresh one; refresh() covers every read within it.
+  private armRead(): void {
+    const ms = this.timeouts.readTimeout;
+    this.readTimer?.clear();
+    this.readTimer = ms === undefined || this.paused ? undefined : fastTimeout(this.onReadTimeout, ms);
+  }
+
+  private armWrite(): void {
+    if (this.writeTimer?.pending) return;
+    this.writeTimer = fastTimeout(this.onWriteTimeout, this.timeouts.writeTimeout!);
+    this.socket.once('drain', this.onWriteDrained);
+  }
+
+  private readonly onWriteDrained = (): void => {
+    this.writeTimer?.clear();
+  };
+
+  private readonly onReadTimeout = (): void => {
+    if (this.handler === undefined || this.paused) return;
+    this.fail(
+      PingoraError.explain(ErrorType.ReadTimedout, `no response data for ${this.timeouts.readTimeout} ms`).asUp(),
+    );
+  };
+
+  private readonly onWriteTimeout = (): void => {
+    if (this.handler === undefined) return;
+    this.fail(
+      PingoraError.explain(ErrorType.WriteTimedout, `request write blocked for ${this.timeouts.writeTimeout} ms`).asUp(),
+    );
+  };
+}
+
+function noop(): void {}

@@ -1,0 +1,340 @@
+/**
+ * The downstream HTTP/1.x session over node:http (llhttp, strict mode). Node parses the request and
+ * frames the response; this class adds Pingora's session API on top without re-parsing: the
+ * request header wraps `req.rawHeaders` in place and the response head goes out through
+ * `res.writeHead(status, rawArray)`. Upgrade requests (no ServerResponse) write raw bytes instead.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { RequestHeader, ResponseHeader, responseHeadToWire } from '@pingora-ts/http';
+import { cannedErrorHeaders } from './canned.js';
+import type {
+  HttpServerSession,
+  RequestBodySink,
+  SessionTiming,
+  SocketAddr,
+} from './server-session.js';
+
+/** Per-session settings from the HTTP server options. */
+export interface H1SessionOptions {
+  /** Keep-alive timeout to advertise when the app calls `setKeepalive(n)` (node owns the real timer). */
+  readonly keepaliveTimeoutMs: number;
+}
+
+function addr(address: string | undefined, port: number | undefined, family: string | undefined): SocketAddr | undefined {
+  return address === undefined ? undefined : { address, port: port ?? 0, family: family ?? '' };
+}
+
+const NO_BODY = 0;
+const HAS_BODY = 1;
+// Transfer-Encoding whose last coding is not chunked: llhttp refuses it, but only after the
+// request event; answering here keeps such a request away from the upstream entirely.
+const BAD_TRANSFER_ENCODING = 2;
+
+/**
+ * Whether the raw request fields announce a body. Scans names by length first so the common
+ * request (no body) costs a few integer compares; `req.headers` would build an object per request.
+ */
+function requestFraming(raw: string[]): number {
+  let result = NO_BODY;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      if (!/(?:^|,)[ \t]*chunked[ \t]*$/i.test(raw[i + 1]!)) return BAD_TRANSFER_ENCODING;
+      result = HAS_BODY;
+    } else if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') {
+      result = HAS_BODY;
+    }
+  }
+  return result;
+}
+
+/** An HTTP/1.x request/response on node:http. Created by `HttpServer`; apps receive it. */
+export class H1ServerSession implements HttpServerSession {
+  readonly httpVersion = 1 as const;
+  readonly timing: SessionTiming = { start: performance.now(), responseHeaderSent: 0, end: 0 };
+  readonly hasRequestBody: boolean;
+  /** The request's Transfer-Encoding cannot be framed (it must be refused with 400). */
+  readonly invalidFraming: boolean;
+  bodyBytesRead = 0;
+  bodyBytesSent = 0;
+  responseFinished = false;
+
+  private header: RequestHeader | undefined;
+  private written: ResponseHeader | undefined;
+  private sink: RequestBodySink | undefined;
+  private upgradeSocket: Socket | undefined;
+  private upgradeHead: Buffer | undefined;
+  private continueSent = false;
+  private bodyStarted = false;
+
+  /**
+   * @param req the parsed request
+   * @param res its response, or `undefined` for an upgrade request (then `socket`/`head` are set)
+   */
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse | undefined,
+    upgrade?: { socket: Socket; head: Buffer },
+    readonly expectContinue = false,
+  ) {
+    const framing = requestFraming(req.rawHeaders);
+    this.hasRequestBody = framing !== NO_BODY;
+    this.invalidFraming = framing === BAD_TRANSFER_ENCODING;
+    if (upgrade !== undefined) {
+      this.upgradeSocket = upgrade.socket;
+      this.upgradeHead = upgrade.head;
+    }
+  }
+
+  reqHeader(): RequestHeader {
+    let h = this.header;
+    if (h === undefined) {
+      const req = this.req;
+      this.header = h = RequestHeader.fromRaw(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, req.httpVersion);
+    }
+    return h;
+  }
+
+  getHeader(name: string): string | undefined {
+    return this.reqHeader().headers.get(name);
+  }
+
+  clientAddr(): SocketAddr | undefined {
+    const s = this.req.socket;
+    return addr(s.remoteAddress, s.remotePort, s.remoteFamily);
+  }
+
+  serverAddr(): SocketAddr | undefined {
+    const s = this.req.socket;
+    return addr(s.localAddress, s.localPort, s.localFamily);
+  }
+
+  isUpgradeReq(): boolean {
+    return this.upgradeSocket !== undefined;
+  }
+
+  // --- request body ---
+
+  readRequestBody(): Promise<Buffer | undefined> {
+    this.writeContinueResponse();
+    const req = this.req;
+    if (req.readableEnded || !this.hasRequestBody) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const chunk = req.read() as Buffer | null;
+      if (chunk !== null) return resolve(this.counted(chunk));
+      const cleanup = () => {
+        req.off('readable', onReadable);
+        req.off('end', onEnd);
+        req.off('error', onError);
+        req.off('close', onClose);
+      };
+      const onReadable = () => {
+        const c = req.read() as Buffer | null;
+        if (c === null) return;
+        cleanup();
+        resolve(this.counted(c));
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(undefined);
+      };
+      const onError = (e: Error) => {
+        cleanup();
+        reject(e);
+      };
+      const onClose = () => {
+        cleanup();
+        if (!req.complete) reject(new Error('client closed the connection before the request body was complete'));
+        else resolve(undefined);
+      };
+      req.on('readable', onReadable);
+      req.on('end', onEnd);
+      req.on('error', onError);
+      req.on('close', onClose);
+    });
+  }
+
+  private counted(chunk: Buffer): Buffer {
+    this.bodyBytesRead += chunk.length;
+    return chunk;
+  }
+
+  pumpRequestBody(sink: RequestBodySink): void {
+    this.writeContinueResponse();
+    this.sink = sink;
+    const req = this.req;
+    if (req.readableEnded || !this.hasRequestBody) {
+      sink.onRequestBodyEnd(undefined);
+      return;
+    }
+    if (this.bodyStarted) return;
+    this.bodyStarted = true;
+    req.on('data', this.onReqData);
+    req.on('end', this.onReqEnd);
+    req.on('error', this.onReqError);
+    req.on('close', this.onReqClose);
+  }
+
+  private readonly onReqData = (chunk: Buffer): void => {
+    this.bodyBytesRead += chunk.length;
+    this.sink?.onRequestBody(chunk);
+  };
+
+  private readonly onReqEnd = (): void => {
+    const t = this.req.rawTrailers;
+    this.sink?.onRequestBodyEnd(t.length > 0 ? t : undefined);
+    this.sink = undefined;
+  };
+
+  private readonly onReqError = (e: Error): void => {
+    this.sink?.onRequestBodyError(e);
+    this.sink = undefined;
+  };
+
+  private readonly onReqClose = (): void => {
+    if (this.sink !== undefined && !this.req.complete) {
+      this.onReqError(new Error('client closed the connection before the request body was complete'));
+    }
+  };
+
+  pauseRequestBody(): void {
+    this.req.pause();
+  }
+
+  resumeRequestBody(): void {
+    this.req.resume();
+  }
+
+  async drainRequestBody(): Promise<void> {
+    while ((await this.readRequestBody()) !== undefined) {
+      // discard
+    }
+  }
+
+  writeContinueResponse(): void {
+    if (!this.expectContinue || this.continueSent || this.res === undefined) return;
+    this.continueSent = true;
+    this.res.writeContinue();
+  }
+
+  // --- response ---
+
+  writeResponseHeader(resp: ResponseHeader, endOfStream = false): void {
+    this.written = resp;
+    this.timing.responseHeaderSent = performance.now();
+    const res = this.res;
+    if (res === undefined) {
+      // Without node's framing a refused upgrade is answered close-delimited, then the socket closes.
+      if (resp.status !== 101) resp.insertHeader('Connection', 'close');
+      this.upgradeSocket!.write(responseHeadToWire(resp));
+      if (endOfStream || resp.status === 101) this.finishRaw(endOfStream);
+      return;
+    }
+    const reason = resp.getReasonPhrase();
+    if (reason !== undefined) res.writeHead(resp.status, reason, resp.rawHeaders);
+    else res.writeHead(resp.status, resp.rawHeaders);
+    if (endOfStream) this.end();
+  }
+
+  writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean {
+    let ok = true;
+    if (chunk !== undefined && chunk.length > 0) {
+      this.bodyBytesSent += chunk.length;
+      ok = this.res === undefined ? this.upgradeSocket!.write(chunk) : this.res.write(chunk);
+    }
+    if (endOfStream) this.end();
+    return ok;
+  }
+
+  writeResponseTrailers(rawTrailers: string[]): void {
+    const res = this.res;
+    if (res !== undefined && rawTrailers.length > 0) {
+      const pairs: [string, string][] = [];
+      for (let i = 0; i + 1 < rawTrailers.length; i += 2) pairs.push([rawTrailers[i]!, rawTrailers[i + 1]!]);
+      res.addTrailers(pairs);
+    }
+    this.end();
+  }
+
+  onResponseDrain(cb: () => void): void {
+    (this.res ?? this.upgradeSocket!).once('drain', cb);
+  }
+
+  responseWritten(): ResponseHeader | undefined {
+    return this.written;
+  }
+
+  respondError(status: number): void {
+    this.respondErrorWithBody(status, '');
+  }
+
+  respondErrorWithBody(status: number, body: Buffer | string): void {
+    if (this.written !== undefined || this.responseFinished) return;
+    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const res = this.res;
+    const headers = cannedErrorHeaders(status, len);
+    this.written = ResponseHeader.fromRaw(status, headers.slice());
+    this.timing.responseHeaderSent = performance.now();
+    if (res === undefined) {
+      const sock = this.upgradeSocket!;
+      this.written.insertHeader('Connection', 'close');
+      sock.write(responseHeadToWire(this.written));
+      this.bodyBytesSent += len;
+      if (len > 0) sock.write(body);
+      this.finishRaw(true);
+      return;
+    }
+    res.writeHead(status, headers);
+    this.bodyBytesSent += len;
+    res.end(len > 0 ? body : undefined);
+    this.markFinished();
+  }
+
+  setKeepalive(seconds: number | undefined): void {
+    if (this.res !== undefined) this.res.shouldKeepAlive = seconds !== undefined;
+  }
+
+  onClientGone(cb: () => void): void {
+    const res = this.res;
+    if (res !== undefined) {
+      res.once('close', () => {
+        if (!res.writableFinished) cb();
+      });
+    } else {
+      this.upgradeSocket!.once('close', () => {
+        if (!this.responseFinished) cb();
+      });
+    }
+  }
+
+  abort(): void {
+    (this.res?.socket ?? this.upgradeSocket ?? this.req.socket)?.destroy();
+    this.markFinished();
+  }
+
+  takeUpgradeSocket(): { socket: Socket; head: Buffer } | undefined {
+    const socket = this.upgradeSocket;
+    if (socket === undefined) return undefined;
+    return { socket, head: this.upgradeHead ?? Buffer.alloc(0) };
+  }
+
+  private end(): void {
+    if (this.responseFinished) return;
+    if (this.res !== undefined) this.res.end();
+    else this.finishRaw(true);
+    this.markFinished();
+  }
+
+  // An upgrade request that was answered without switching protocols cannot continue as HTTP.
+  private finishRaw(close: boolean): void {
+    if (close) this.upgradeSocket?.end();
+    this.markFinished();
+  }
+
+  private markFinished(): void {
+    if (this.responseFinished) return;
+    this.responseFinished = true;
+    this.timing.end = performance.now();
+  }
+}

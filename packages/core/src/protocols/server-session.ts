@@ -1,0 +1,94 @@
+/**
+ * What a downstream HTTP session offers, whatever the protocol underneath (HTTP/1.1 on node:http
+ * now, HTTP/2 streams later). The proxy and `ServeHttp` apps depend on this interface only.
+ */
+import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+
+/** Address of one end of a connection. */
+export interface SocketAddr {
+  address: string;
+  port: number;
+  family: string;
+}
+
+/** Receives the request body in push mode; see {@link HttpServerSession.pumpRequestBody}. */
+export interface RequestBodySink {
+  onRequestBody(chunk: Buffer): void;
+  onRequestBodyEnd(rawTrailers: string[] | undefined): void;
+  onRequestBodyError(error: Error): void;
+}
+
+/** Timing marks of one request, in ms from `performance.timeOrigin` (monotonic). */
+export interface SessionTiming {
+  /** The request head was parsed. */
+  start: number;
+  /** The response head was written downstream (0 until then). */
+  responseHeaderSent: number;
+  /** The response was finished (0 until then). */
+  end: number;
+}
+
+/**
+ * A downstream HTTP request and its response. Header and body access never parse more than is
+ * asked for; writes apply backpressure through return values and {@link onResponseDrain}.
+ */
+export interface HttpServerSession {
+  /** 1 for HTTP/1.x, 2 for HTTP/2. */
+  readonly httpVersion: 1 | 2;
+  /** The request header (mutable; built lazily from the raw header array). */
+  reqHeader(): RequestHeader;
+  /** First value of a request header, case-insensitive. */
+  getHeader(name: string): string | undefined;
+  /** The client's address. */
+  clientAddr(): SocketAddr | undefined;
+  /** The local address the request arrived on. */
+  serverAddr(): SocketAddr | undefined;
+  /** Timing marks. */
+  readonly timing: SessionTiming;
+
+  /** The request may carry a body (framing says so). */
+  readonly hasRequestBody: boolean;
+  /** The request asked for an upgrade (e.g. WebSocket) and it was not refused. */
+  isUpgradeReq(): boolean;
+  /** Reads the next request body chunk; `undefined` at the end. Consumes the body. */
+  readRequestBody(): Promise<Buffer | undefined>;
+  /** Streams the rest of the request body to `sink`, with {@link pauseRequestBody} for backpressure. */
+  pumpRequestBody(sink: RequestBodySink): void;
+  /** Stop delivering request body chunks until {@link resumeRequestBody}. */
+  pauseRequestBody(): void;
+  /** Resume after {@link pauseRequestBody}. */
+  resumeRequestBody(): void;
+  /** Reads and discards the rest of the request body. */
+  drainRequestBody(): Promise<void>;
+  /** Request body bytes read so far. */
+  readonly bodyBytesRead: number;
+  /** Sends `100 Continue` if the client asked for it and it was not sent yet. */
+  writeContinueResponse(): void;
+
+  /** Writes the response head; `endOfStream` ends the response with no body. */
+  writeResponseHeader(resp: ResponseHeader, endOfStream?: boolean): void;
+  /** Writes body bytes; returns false when the client is slow (wait for {@link onResponseDrain}). */
+  writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean;
+  /** Ends the response with trailer fields (flat raw array). */
+  writeResponseTrailers(rawTrailers: string[]): void;
+  /** Runs `cb` once the client has taken the buffered response bytes. */
+  onResponseDrain(cb: () => void): void;
+  /** The response head, once written. */
+  responseWritten(): ResponseHeader | undefined;
+  /** The response is complete. */
+  readonly responseFinished: boolean;
+  /** Response body bytes written so far. */
+  readonly bodyBytesSent: number;
+  /** Answers with a bare error response (Pingora's `respond_error`). */
+  respondError(status: number): void;
+  /** Answers with an error response and a body. */
+  respondErrorWithBody(status: number, body: Buffer | string): void;
+  /** `undefined` closes the connection after this response; a number keeps it alive (seconds). */
+  setKeepalive(seconds: number | undefined): void;
+  /** Calls `cb` if the client goes away before the response is finished. */
+  onClientGone(cb: () => void): void;
+  /** Aborts the connection (a response that cannot be finished). */
+  abort(): void;
+  /** Takes the raw connection for a tunnel after an upgrade; `undefined` if not an upgrade. */
+  takeUpgradeSocket(): { socket: import('node:net').Socket; head: Buffer } | undefined;
+}

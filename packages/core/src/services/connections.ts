@@ -1,0 +1,97 @@
+/**
+ * Per-connection bookkeeping of a listening service: the set of live sockets (to drain or destroy
+ * them on shutdown) and the connection filter that runs on accept, before any byte is read.
+ */
+import type * as net from 'node:net';
+
+/** The client of a new connection, as given to a {@link ConnectionFilter}. `family` is `'unix'` for UDS. */
+export interface RemoteAddress {
+  readonly address: string;
+  readonly port: number;
+  readonly family: string;
+}
+
+/**
+ * Accept (true) or reject (false) a connection by client address (Pingora's `ConnectionFilter`).
+ * It runs before TLS or HTTP parsing; a throw or a rejected promise rejects the connection.
+ *
+ * @example
+ * ```ts
+ * const blocked = new Set(['203.0.113.7']);
+ * service.setConnectionFilter(({ address }) => !blocked.has(address));
+ * ```
+ */
+export type ConnectionFilter = (remote: RemoteAddress) => boolean | Promise<boolean>;
+
+/** The remote end of an accepted socket. */
+export function remoteOf(socket: net.Socket): RemoteAddress {
+  return {
+    address: socket.remoteAddress ?? '',
+    port: socket.remotePort ?? 0,
+    family: socket.remoteFamily ?? 'unix',
+  };
+}
+
+/**
+ * Run `filter` and report through `decide` (synchronously when the filter is synchronous):
+ * `accept` true or false, and the error when the filter failed.
+ */
+export function applyFilter(
+  filter: ConnectionFilter,
+  remote: RemoteAddress,
+  decide: (accept: boolean, err?: unknown) => void,
+): void {
+  let verdict: boolean | Promise<boolean>;
+  try {
+    verdict = filter(remote);
+  } catch (err) {
+    decide(false, err);
+    return;
+  }
+  if (typeof verdict === 'boolean') decide(verdict);
+  else
+    verdict.then(
+      (ok) => decide(ok === true),
+      (err: unknown) => decide(false, err),
+    );
+}
+
+const TRACKER = Symbol('pingora-ts.tracker');
+type Tracked = net.Socket & { [TRACKER]?: ConnectionTracker };
+
+// One shared 'close' handler (`this` is the socket) instead of a closure per connection.
+function onSocketClose(this: Tracked): void {
+  this[TRACKER]?.delete(this);
+}
+
+/** The live sockets of one service, and a way to wait until there are none. */
+export class ConnectionTracker {
+  readonly sockets = new Set<net.Socket>();
+  #drained: (() => void) | undefined;
+
+  /** Track `socket` until it emits 'close'. */
+  add(socket: net.Socket): void {
+    (socket as Tracked)[TRACKER] = this;
+    this.sockets.add(socket);
+    socket.once('close', onSocketClose);
+  }
+
+  /** Forget `socket`; resolves a pending {@link ConnectionTracker.drained} when it was the last. */
+  delete(socket: net.Socket): void {
+    this.sockets.delete(socket);
+    if (this.sockets.size === 0) this.#drained?.();
+  }
+
+  /** Resolves once every tracked socket has closed. */
+  drained(): Promise<void> {
+    if (this.sockets.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  /** Destroy every tracked socket (each then emits 'close' and is forgotten). */
+  destroyAll(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Opening a connection to a peer: TCP (happy eyeballs over every A/AAAA record) or a Unix socket,
+ * then TLS when the peer asks for it, each bounded by Pingora's connection timeouts. Failures are
+ * `PingoraError`s with source Upstream and the peer in the context, typed by cause (refused,
+ * timed out, no route, TLS handshake, invalid certificate).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import type { HttpPeer } from './peer.js';
+import { tlsConnectOptions } from './tls-options.js';
+
+const CERT_ERRORS = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
+/** Maps a socket-level connect failure to Pingora's error types. */
+export function connectError(err: NodeJS.ErrnoException, peer: HttpPeer, tlsStage: boolean): PingoraError {
+  const code = err.code ?? '';
+  let type: ErrorType;
+  if (tlsStage) type = CERT_ERRORS.has(code) ? ErrorType.InvalidCert : ErrorType.TLSHandshakeFailure;
+  else if (code === 'ECONNREFUSED' || code === 'ENOENT') type = ErrorType.ConnectRefused;
+  else if (code === 'ETIMEDOUT') type = ErrorType.ConnectTimedout;
+  else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') type = ErrorType.ConnectNoRoute;
+  else type = ErrorType.ConnectError;
+  return PingoraError.because(type, `${peer} ${code}`.trim(), err).asUp();
+}
+
+/**
+ * Connects to `peer`. Resolves with a connected (and, for TLS, handshaken) socket that has an
+ * error guard attached; rejects with a typed `PingoraError`.
+ */
+export function connectPeer(peer: HttpPeer): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const o = peer.options;
+    const a = peer.address;
+    let tlsStage = false;
+    let done = false;
+    let stageTimer: FastTimer | undefined;
+    let totalTimer: FastTimer | undefined;
+    const sockets: net.Socket[] = [];
+
+    const finish = (err: PingoraError | undefined, sock?: net.Socket) => {
+      if (done) return;
+      done = true;
+      stageTimer?.clear();
+      totalTimer?.clear();
+      for (const s of sockets) {
+        s.off('error', onError);
+        // Keep a guard: a late error on a socket we hand over or abandon must not crash the process.
+        s.on('error', noop);
+      }
+      if (err !== undefined) {
+        for (const s of sockets) s.destroy();
+        reject(err);
+      } else resolve(sock!);
+    };
+    const onError = (err: NodeJS.ErrnoException) => finish(connectError(err, peer, tlsStage));
+    const onTimeout = (total: boolean) => {
+      const type = tlsStage && !total ? ErrorType.TLSHandshakeTimedout : ErrorType.ConnectTimedout;
+      const ms = total ? o.totalConnectionTimeout : o.connectionTimeout;
+      finish(PingoraError.explain(type, `${peer} timed out after ${ms} ms`).asUp());
+    };
+    if (o.totalConnectionTimeout !== undefined) totalTimer = fastTimeout(onTimeout, o.totalConnectionTimeout, true);
+    if (o.connectionTimeout !== undefined) stageTimer = fastTimeout(onTimeout, o.connectionTimeout, false);
+
+    const tcp =
+      a.kind === 'unix'
+        ? net.connect({ path: a.path })
+        : net.connect({
+            host: a.host,
+            port: a.port,
+            noDelay: true,
+            autoSelectFamily: true,
+            localAddress: o.bindTo,
+            keepAlive: o.tcpKeepalive !== undefined,
+            keepAliveInitialDelay: o.tcpKeepalive?.idle ?? 0,
+          });
+    sockets.push(tcp);
+    tcp.on('error', onError);
+    tcp.once('connect', () => {
+      if (done) return;
+      if (!peer.tls) return finish(undefined, tcp);
+      tlsStage = true;
+      stageTimer?.clear();
+      if (o.connectionTimeout !== undefined) stageTimer = fastTimeout(onTimeout, o.connectionTimeout, false);
+      const secure = tls.connect({ ...tlsConnectOptions(peer), socket: tcp });
+      sockets.push(secure);
+      secure.on('error', onError);
+      secure.once('secureConnect', () => finish(undefined, secure));
+    });
+  });
+}
+
+function noop(): void {}

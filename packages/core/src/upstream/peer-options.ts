@@ -1,0 +1,79 @@
+/**
+ * Per-peer connection settings, Pingora's `PeerOptions`. Times are milliseconds. The TLS fields
+ * are plain data here; turning them into `node:tls` options happens in one place (tls-options.ts).
+ */
+
+/** Which application protocols to offer over TLS (Pingora's `ALPN`). */
+export type ALPN = 'h1' | 'h2' | 'h2h1';
+
+/** Named constants for {@link ALPN}: `H1` (http/1.1), `H2` (h2), `H2H1` (prefer h2, allow http/1.1). */
+export const ALPN = { H1: 'h1', H2: 'h2', H2H1: 'h2h1' } as const satisfies Record<string, ALPN>;
+
+/** TCP keepalive probe settings for upstream sockets. */
+export interface TcpKeepalive {
+  /** Idle time before the first probe, in ms. */
+  idle: number;
+}
+
+/** A client certificate chain and key for mutual TLS to an origin (PEM). */
+export interface CertKey {
+  cert: string | Buffer | Array<string | Buffer>;
+  key: string | Buffer;
+}
+
+/**
+ * Connection settings of an {@link HttpPeer}. Every timeout is unset by default, as in Pingora.
+ *
+ * @example
+ * ```ts
+ * const peer = new HttpPeer('127.0.0.1:8080', false, '');
+ * peer.options.connectionTimeout = 1_000;
+ * peer.options.readTimeout = 30_000;
+ * ```
+ */
+export class PeerOptions {
+  /** Limit for the TCP connect and, separately, for the TLS handshake. */
+  connectionTimeout: number | undefined = undefined;
+  /** Limit for TCP connect + TLS handshake together. */
+  totalConnectionTimeout: number | undefined = undefined;
+  /** Limit for each wait for response bytes; reset by every read. Expiry answers 504. */
+  readTimeout: number | undefined = undefined;
+  /** Limit for each blocked write of the request. Expiry answers 504. */
+  writeTimeout: number | undefined = undefined;
+  /**
+   * How long an idle connection may wait in the pool. `undefined` uses the connector's default
+   * (4 s: below the 5 s keep-alive timeout of Node servers, so the origin never closes first);
+   * `Infinity` keeps it until the origin closes it; `0` disables reuse.
+   */
+  idleTimeout: number | undefined = undefined;
+  /** Verify the origin's certificate chain (TLS). */
+  verifyCert = true;
+  /** Verify that the certificate matches the SNI (or {@link alternativeCn}). */
+  verifyHostname = true;
+  /** Another name the certificate may carry instead of the SNI. */
+  alternativeCn: string | undefined = undefined;
+  /** ALPN offer; `h1` by default. */
+  alpn: ALPN = 'h1';
+  /** Trusted CAs (PEM) instead of the system store. */
+  ca: string | Buffer | Array<string | Buffer> | undefined = undefined;
+  /** Streams per HTTP/2 connection. */
+  maxH2Streams = 1;
+  /** Interval of HTTP/2 PINGs on idle sessions, ms. */
+  h2PingInterval: number | undefined = undefined;
+  /** TCP keepalive for the upstream socket. */
+  tcpKeepalive: TcpKeepalive | undefined = undefined;
+  /** Local address to bind the upstream socket to. */
+  bindTo: string | undefined = undefined;
+
+  /** Shallow copy. */
+  clone(): PeerOptions {
+    return Object.assign(new PeerOptions(), this);
+  }
+
+  /**
+   * Pingora's `set_http_version(max, min)`: max 1 → h1 only; min 2 → h2 only; else prefer h2.
+   */
+  setHttpVersion(max: 1 | 2, min: 1 | 2): void {
+    this.alpn = max === 1 ? 'h1' : min === 2 ? 'h2' : 'h2h1';
+  }
+}

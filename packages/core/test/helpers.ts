@@ -1,0 +1,104 @@
+/**
+ * Test helpers for the server-lifecycle tests: a logger that records, and small socket utilities
+ * with bounded waits (every wait ends on an event, never on a sleep).
+ */
+import { once } from 'node:events';
+import * as net from 'node:net';
+import type { Logger } from '../src/logger.js';
+import type { Service } from '../src/services/listening.js';
+
+/** One recorded log call. */
+export interface LogEntry {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+/** A logger that keeps every record in `entries` (children share the array). */
+export function memoryLogger(
+  entries: LogEntry[] = [],
+  bindings: Record<string, unknown> = {},
+): Logger & {
+  entries: LogEntry[];
+} {
+  const fn =
+    (level: string) =>
+    (a: object | string, msg?: string): void => {
+      if (typeof a === 'string') entries.push({ level, obj: { ...bindings }, msg: a });
+      else entries.push({ level, obj: { ...bindings, ...(a as Record<string, unknown>) }, msg });
+    };
+  return {
+    entries,
+    level: 'trace',
+    trace: fn('trace'),
+    debug: fn('debug'),
+    info: fn('info'),
+    warn: fn('warn'),
+    error: fn('error'),
+    fatal: fn('fatal'),
+    child: (b) => memoryLogger(entries, { ...bindings, ...b }),
+  };
+}
+
+/** The first TCP port a started service is bound to. */
+export function tcpPort(svc: Service): number {
+  const a = svc.addresses().find((x) => x.kind === 'tcp');
+  if (a === undefined || a.kind !== 'tcp') throw new Error('no tcp address');
+  return a.port;
+}
+
+/** Connect and wait for the connection (rejects on error, e.g. ECONNREFUSED). */
+export async function connect(target: { port: number; host?: string } | string): Promise<net.Socket> {
+  const socket =
+    typeof target === 'string'
+      ? net.connect({ path: target })
+      : net.connect({ port: target.port, host: target.host ?? '127.0.0.1' });
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** Everything the peer sends until it closes the connection (or the socket errors). */
+export async function readUntilClose(socket: net.Socket): Promise<{ data: string; error?: string }> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  let error: string | undefined;
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    error = e.code ?? e.message;
+  });
+  if (!socket.destroyed) await once(socket, 'close');
+  return { data: Buffer.concat(chunks).toString(), ...(error === undefined ? {} : { error }) };
+}
+
+/** Send `text` and wait until exactly that many bytes came back. */
+export async function roundTrip(socket: net.Socket, text: string): Promise<string> {
+  const want = Buffer.byteLength(text);
+  let got = '';
+  const done = new Promise<void>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      got += c.toString();
+      if (Buffer.byteLength(got) >= want) {
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        resolve();
+      }
+    };
+    const onClose = () => reject(new Error(`closed after ${JSON.stringify(got)}`));
+    socket.on('data', onData);
+    socket.once('close', onClose);
+  });
+  socket.write(text);
+  await done;
+  return got;
+}
+
+/** Whether a connection to `port` is refused. */
+export async function refused(port: number, host = '127.0.0.1'): Promise<boolean> {
+  const socket = net.connect({ port, host });
+  try {
+    await once(socket, 'connect');
+    socket.destroy();
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Signals and daemon mode, end to end: the fixture server runs in its own Node process (tsx, on
+ * workspace sources) and the test talks to it over loopback TCP.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect, readUntilClose, refused, roundTrip } from './helpers.js';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+const fixture = fileURLToPath(new URL('./fixtures/echo-server.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'pingora-proc-'));
+const daemons: number[] = [];
+
+afterAll(() => {
+  for (const pid of daemons) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=@pingora-ts/source', fixture, ...args],
+    {
+      cwd: pkgDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PINGORA_LOG_LEVEL: 'info' },
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    out += c;
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    err += c;
+  });
+  return { child, stdout: () => out, stderr: () => err };
+}
+
+/** Resolves when `read()` matches `re` (checked on each output chunk); rejects if the child exits first. */
+function waitFor(child: ChildProcess, read: () => string, re: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = read().match(re);
+      if (m === null) return;
+      child.stdout?.off('data', check);
+      child.stderr?.off('data', check);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number | null) => reject(new Error(`exited (${code}) before ${re}: ${read()}`));
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    child.once('exit', onExit);
+    check();
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // An exited daemon may linger as a zombie when the container's init does not reap orphans.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+describe('SIGTERM on a running server (subprocess)', () => {
+  it('stops accepting, lets the open connection finish, then exits 0', async () => {
+    const { child, stdout, stderr } = run([]);
+    const [, port] = await waitFor(child, stdout, /PORT (\d+)/);
+    const held = await connect({ port: Number(port) });
+    expect(await roundTrip(held, 'hello')).toBe('hello');
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await waitFor(child, stderr, /SIGTERM received, gracefully exiting/);
+    await waitFor(child, stderr, /"open":1,"msg":"stopped accepting"/);
+    expect(await refused(Number(port))).toBe(true);
+    expect(await roundTrip(held, 'still served')).toBe('still served');
+    expect(child.exitCode).toBeNull();
+    const closed = readUntilClose(held);
+    held.end();
+    await closed;
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(stderr()).toContain('All services stopped, exiting');
+  });
+
+  it('SIGINT cuts an open connection and exits 0', async () => {
+    const { child, stdout } = run([]);
+    const [, port] = await waitFor(child, stdout, /PORT (\d+)/);
+    const held = await connect({ port: Number(port) });
+    await roundTrip(held, 'x');
+    const closed = readUntilClose(held);
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    await closed;
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+
+  it('-t validates the conf and exits 0; a bad conf exits non-zero naming the key', async () => {
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'version: 1\nthreads: 2\n');
+    const t = run(['-t', '-c', good]);
+    const [code] = await once(t.child, 'exit');
+    expect(code).toBe(0);
+    expect(t.stderr()).toContain('Server Test passed, exiting');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'version: 1\nthreds: 2\n');
+    const b = run(['-t', '-c', bad]);
+    const [badCode] = await once(b.child, 'exit');
+    expect(badCode).not.toBe(0);
+    expect(b.stderr()).toContain(`${bad}:2: threds: unknown key (did you mean "threads"?)`);
+  });
+});
+
+describe('daemon mode (subprocess)', () => {
+  it('relaunches detached, writes the pid file (keeping the old one), serves, and stops on SIGTERM', async () => {
+    const pidFile = join(dir, 'p.pid');
+    const errorLog = join(dir, 'logs', 'error.log');
+    writeFileSync(pidFile, '12345');
+    const conf = join(dir, 'daemon.yaml');
+    writeFileSync(
+      conf,
+      [
+        'version: 1',
+        `pid_file: ${pidFile}`,
+        `error_log: ${errorLog}`,
+        'daemon_wait_for_ready: true',
+        'daemon_ready_timeout_seconds: 60',
+      ].join('\n'),
+    );
+    const launcher = run(['-d', '-c', conf]);
+    const [code] = await once(launcher.child, 'exit');
+    expect(code).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    daemons.push(pid);
+    expect(pid).not.toBe(launcher.child.pid);
+    expect(alive(pid)).toBe(true);
+    expect(readFileSync(`${pidFile}.old`, 'utf8')).toBe('12345');
+    // Ready was reported after the services started, so the port line is already in the log.
+    const port = Number(/PORT (\d+)/.exec(readFileSync(errorLog, 'utf8'))?.[1]);
+    const c = await connect({ port });
+    expect(await roundTrip(c, 'daemon echo')).toBe('daemon echo');
+    c.end();
+    await readUntilClose(c);
+    process.kill(pid, 'SIGTERM');
+    // Not a timing assertion: a bounded wait for another process to exit.
+    for (let i = 0; i < 500 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pid)).toBe(false);
+    expect(readFileSync(errorLog, 'utf8')).toContain('All services stopped, exiting');
+  });
+
+  it('the launcher exits 1 when the daemon cannot write its pid file', async () => {
+    const errorLog = join(dir, 'logs', 'fail.log');
+    const conf = join(dir, 'fail.yaml');
+    writeFileSync(
+      conf,
+      [
+        `pid_file: ${join(dir, 'missing-dir', 'p.pid')}`,
+        `error_log: ${errorLog}`,
+        'daemon_wait_for_ready: true',
+      ].join('\n'),
+    );
+    const launcher = run(['-d', '-c', conf]);
+    const [code] = await once(launcher.child, 'exit');
+    expect(code).toBe(1);
+    expect(readFileSync(errorLog, 'utf8')).toContain('cannot daemonize');
+  });
+
+  const asRoot = process.platform === 'linux' && process.getuid?.() === 0;
+  it.skipIf(!asRoot)(
+    'switches to the configured user and group after writing the pid file (root only)',
+    async () => {
+      const pidFile = join(dir, 'u.pid');
+      const errorLog = join(dir, 'logs', 'user.log');
+      const conf = join(dir, 'user.yaml');
+      writeFileSync(
+        conf,
+        [
+          `pid_file: ${pidFile}`,
+          `error_log: ${errorLog}`,
+          'daemon: true',
+          'daemon_wait_for_ready: true',
+          'user: nobody',
+          'group: nogroup',
+        ].join('\n'),
+      );
+      const launcher = run(['-c', conf]);
+      const [code] = await once(launcher.child, 'exit');
+      expect(code).toBe(0);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      daemons.push(pid);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(status).toMatch(/^Uid:\t65534\t65534\t65534\t65534$/m);
+      expect(status).toMatch(/^Gid:\t65534\t65534\t65534\t65534$/m);
+      expect(status).toMatch(/^Groups:\t65534 ?$/m);
+      const port = Number(/PORT (\d+)/.exec(readFileSync(errorLog, 'utf8'))?.[1]);
+      const c = await connect({ port });
+      expect(await roundTrip(c, 'as nobody')).toBe('as nobody');
+      c.destroy();
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 500 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(alive(pid)).toBe(false);
+    },
+  );
+});

@@ -1,0 +1,15 @@
+/**
+ * @module pingora-ts
+ *
+ * Cloudflare Pingora for Node.js. The root re-exports the packages most programs need
+ * (`@pingora-ts/error`); every member package is
+ * also available as a subpath: `pingora-ts/<member>`.
+ * Generated from members.json by `pnpm gen:meta`; do not edit.
+ *
+ * @example
+ * ```ts
+ * import { PingoraError, ErrorType } from 'pingora-ts';
+ * import { RequestHeader } from 'pingora-ts/http';
+ * ```
+ */
+export * from '@pingora-ts/error';

@@ -1,0 +1,345 @@
+/**
+ * One attempt at the upstream: send the request, stream the body both ways with backpressure, run
+ * the response phases, and settle with `undefined` (done) or the error for the retry loop. It is
+ * one object per attempt with bound handlers, so streaming allocates nothing per chunk.
+ */
+import type { HttpPeer, ParsedResponseHead, UpstreamResponseHandler, UpstreamSession } from '@pingora-ts/core';
+import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
+import { type RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import type { Phases } from './phases.js';
+import type { BodyTarget } from './request-body.js';
+import type { Session } from './session.js';
+import { tunnel } from './tunnel.js';
+
+/** Settles one attempt: `undefined` on success, else the error (already passed through `errorWhileProxy`). */
+export type AttemptDone = (error: PingoraError | undefined) => void;
+
+const END = Symbol('end');
+
+function asPingora(e: unknown, type: ErrorType, context: string): PingoraError {
+  return isPingoraError(e) ? e : PingoraError.because(type, context, e).asIn();
+}
+
+/** @internal */
+export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
+  private settled = false;
+  private headerWritten = false;
+  // Body events held back while an async response-header phase runs.
+  private queue: Array<Buffer | typeof END> | undefined;
+  private trailers: string[] | undefined;
+  private bodyChain: Promise<void> | undefined;
+  private headRequest = false;
+
+  constructor(
+    private readonly phases: Phases<Ctx>,
+    private readonly session: Session,
+    private readonly ctx: Ctx,
+    private readonly conn: UpstreamSession,
+    private readonly peer: HttpPeer,
+    private readonly reused: boolean,
+    private readonly release: (conn: UpstreamSession, peer: HttpPeer) => void,
+    private readonly done: AttemptDone,
+  ) {}
+
+  /** Sends the request header and, if any, the body. */
+  start(req: RequestHeader, bodyMode: 'none' | 'length' | 'stream'): void {
+    this.headRequest = req.method === 'HEAD';
+    const o = this.peer.options;
+    this.session.downstream.onClientGone(this.onClientGone);
+    this.conn.sendRequest(req, this, bodyMode, {
+      readTimeout: o.readTimeout,
+      writeTimeout: o.writeTimeout,
+    });
+    if (bodyMode !== 'none') this.session.body.attach(this);
+  }
+
+  // --- request body (BodyTarget) ---
+
+  onBodyChunk(chunk: Buffer): void {
+    if (this.settled) return;
+    const filter = this.phases.requestBodyFilter;
+    if (filter === null && this.bodyChain === undefined) {
+      this.sendBody(chunk);
+      return;
+    }
+    this.filterBody(chunk, false);
+  }
+
+  onBodyEnd(rawTrailers: string[] | undefined): void {
+    if (this.settled) return;
+    if (this.phases.requestBodyFilter === null && this.bodyChain === undefined) {
+      this.conn.finishBody(rawTrailers);
+      return;
+    }
+    this.filterBody(undefined, true, rawTrailers);
+  }
+
+  onBodyError(error: PingoraError): void {
+    this.abort(error);
+  }
+
+  // Filters may be async: chunks are chained so they reach the upstream in order.
+  private filterBody(chunk: Buffer | undefined, end: boolean, trailers?: string[]): void {
+    const run = (): void | Promise<void> => {
+      if (this.settled) return;
+      let r: unknown;
+      try {
+        r = this.phases.requestBodyFilter!(this.session, chunk, end, this.ctx);
+      } catch (e) {
+        this.abort(asPingora(e, ErrorType.InternalError, 'requestBodyFilter'));
+        return;
+      }
+      const apply = (out: unknown) => {
+        if (this.settled) return;
+        const c = out === undefined ? chunk : (out as Buffer | null);
+        if (c !== null && c !== undefined) this.sendBody(c);
+        if (end) this.conn.finishBody(trailers);
+      };
+      if (r instanceof Promise) {
+        this.session.body.pause();
+        return r.then(
+          (out) => {
+            apply(out);
+            this.session.body.resume();
+          },
+          (e) => this.abort(asPingora(e, ErrorType.InternalError, 'requestBodyFilter')),
+        );
+      }
+      apply(r);
+    };
+    if (this.bodyChain !== undefined) {
+      this.bodyChain = this.bodyChain.then(run);
+      return;
+    }
+    const r = run();
+    if (r instanceof Promise) this.bodyChain = r;
+  }
+
+  private sendBody(chunk: Buffer): void {
+    if (!this.conn.writeBody(chunk)) {
+      this.session.body.pause();
+      this.conn.onDrain(this.onUpstreamDrain);
+    }
+  }
+
+  private readonly onUpstreamDrain = (): void => {
+    if (!this.settled) this.session.body.resume();
+  };
+
+  // --- response (UpstreamResponseHandler) ---
+
+  onResponseHeader(head: ParsedResponseHead): void {
+    const resp = ResponseHeader.fromRaw(head.status, head.rawHeaders, head.reason, head.minorVersion === 0 ? '1.0' : '1.1');
+    resp.stripHopByHop(head.upgrade ? { keepUpgrade: true } : undefined);
+    const noBody = head.framing === 'none' || this.headRequest;
+    // A body filter may change the length, so the downstream framing is left to node (chunked).
+    if (!noBody && this.phases.hasResponseBodyFilter) resp.removeHeader('Content-Length');
+    const p = this.phases;
+    if (p.upstreamResponseFilter === null && p.responseFilter === null) {
+      this.writeHeader(resp, noBody && !head.upgrade);
+      return;
+    }
+    const r = this.runHeaderFilters(resp);
+    if (r === undefined) {
+      this.writeHeader(resp, noBody && !head.upgrade);
+      return;
+    }
+    this.queue = [];
+    this.conn.pauseResponse();
+    r.then(
+      () => {
+        if (this.settled) return;
+        this.writeHeader(resp, noBody && !head.upgrade);
+        const q = this.queue!;
+        this.queue = undefined;
+        for (const item of q) {
+          if (item === END) this.finishResponse();
+          else this.forwardBody(item);
+        }
+        this.conn.resumeResponse();
+      },
+      (e: unknown) => this.failed(asPingora(e, ErrorType.InternalError, 'response filter')),
+    );
+  }
+
+  // Runs upstreamResponseFilter then responseFilter; returns a promise only if one of them did.
+  private runHeaderFilters(resp: ResponseHeader): Promise<void> | undefined {
+    const { upstreamResponseFilter: up, responseFilter: down } = this.phases;
+    const s = this.session;
+    const ctx = this.ctx;
+    let r: unknown;
+    try {
+      r = up?.(s, resp, ctx);
+      if (r instanceof Promise) return r.then(() => down?.(s, resp, ctx));
+      r = down?.(s, resp, ctx);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return r instanceof Promise ? r : undefined;
+  }
+
+  private writeHeader(resp: ResponseHeader, endOfStream: boolean): void {
+    this.headerWritten = true;
+    this.session.downstream.writeResponseHeader(resp, endOfStream);
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.queue !== undefined) this.queue.push(chunk);
+    else this.forwardBody(chunk);
+  }
+
+  private forwardBody(chunk: Buffer | undefined): void {
+    const s = this.session;
+    if (chunk !== undefined) s.upstreamBodyBytesReceived += chunk.length;
+    let c: Buffer | null | undefined = chunk;
+    const p = this.phases;
+    if (p.hasResponseBodyFilter) {
+      try {
+        c = applyFilter(p.upstreamResponseBodyFilter?.(s, c, false, this.ctx), c);
+        if (c !== null) c = applyFilter(p.responseBodyFilter?.(s, c, false, this.ctx), c);
+      } catch (e) {
+        this.failed(asPingora(e, ErrorType.InternalError, 'response body filter'));
+        return;
+      }
+    }
+    if (c === null || c === undefined) return;
+    if (!s.downstream.writeResponseBody(c, false)) {
+      this.conn.pauseResponse();
+      s.downstream.onResponseDrain(this.onDownstreamDrain);
+    }
+  }
+
+  private readonly onDownstreamDrain = (): void => {
+    if (!this.settled) this.conn.resumeResponse();
+  };
+
+  onResponseTrailers(rawTrailers: string[]): void {
+    try {
+      this.phases.upstreamResponseTrailerFilter?.(this.session, rawTrailers, this.ctx);
+    } catch (e) {
+      this.failed(asPingora(e, ErrorType.InternalError, 'upstreamResponseTrailerFilter'));
+      return;
+    }
+    this.trailers = rawTrailers;
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    if (this.queue !== undefined) this.queue.push(END);
+    else this.finishResponse();
+  }
+
+  private finishResponse(): void {
+    const s = this.session;
+    const p = this.phases;
+    let last: Buffer | null | undefined;
+    if (p.hasResponseBodyFilter && !this.headRequest) {
+      try {
+        last = applyFilter(p.upstreamResponseBodyFilter?.(s, undefined, true, this.ctx), undefined);
+        last = applyFilter(p.responseBodyFilter?.(s, last ?? undefined, true, this.ctx), last ?? undefined);
+      } catch (e) {
+        this.failed(asPingora(e, ErrorType.InternalError, 'response body filter'));
+        return;
+      }
+    }
+    // The upstream is done with: back to the pool before the client has read everything.
+    this.release(this.conn, this.peer);
+    const trailers = this.trailers;
+    if (trailers !== undefined && p.responseTrailerFilter !== null) {
+      let r: unknown;
+      try {
+        r = p.responseTrailerFilter(s, trailers, this.ctx);
+      } catch (e) {
+        this.settle(asPingora(e, ErrorType.InternalError, 'responseTrailerFilter'));
+        return;
+      }
+      if (r instanceof Promise) {
+        r.then(
+          (b) => this.endDownstream(last, trailers, b as Buffer | undefined),
+          (e) => this.settle(asPingora(e, ErrorType.InternalError, 'responseTrailerFilter')),
+        );
+        return;
+      }
+      this.endDownstream(last, trailers, r as Buffer | undefined);
+      return;
+    }
+    this.endDownstream(last, trailers, undefined);
+  }
+
+  private endDownstream(last: Buffer | null | undefined, trailers: string[] | undefined, asBody: Buffer | undefined): void {
+    const d = this.session.downstream;
+    if (last) d.writeResponseBody(last, false);
+    if (asBody !== undefined) d.writeResponseBody(asBody, true);
+    else if (trailers !== undefined && trailers.length > 0) d.writeResponseTrailers(trailers);
+    else d.writeResponseBody(undefined, true);
+    this.settle(undefined);
+  }
+
+  onError(error: PingoraError): void {
+    this.failed(error);
+  }
+
+  onUpgrade(socket: import('node:net').Socket, head: Buffer | undefined): void {
+    const down = this.session.downstream.takeUpgradeSocket();
+    if (down === undefined) {
+      socket.destroy();
+      this.settle(PingoraError.explain(ErrorType.H1Error, 'upstream switched protocols on a plain request').asUp());
+      return;
+    }
+    tunnel(down.socket, down.head, socket, head, (err) => this.settle(err));
+  }
+
+  // --- endings ---
+
+  private readonly onClientGone = (): void => {
+    if (this.settled) return;
+    this.abort(PingoraError.explain(ErrorType.ConnectionClosed, 'client closed the connection').asDown());
+  };
+
+  /** The client side failed: drop the upstream connection (it may be mid-request). */
+  private abort(error: PingoraError): void {
+    if (this.settled) return;
+    this.conn.destroy();
+    this.settle(error.setRetry(false));
+  }
+
+  /** The upstream side failed. */
+  private failed(error: PingoraError): void {
+    if (this.settled) return;
+    this.conn.destroy();
+    let e = error;
+    const p = this.phases;
+    if (p.errorWhileProxy !== null) e = p.errorWhileProxy(this.peer, this.session, e, this.ctx, this.reused);
+    else e = defaultErrorWhileProxy(this.peer, this.session, e, this.reused);
+    // Once the client has a response head, nothing can be retried or re-answered.
+    if (this.headerWritten) {
+      e.setRetry(false);
+      this.session.downstream.abort();
+    }
+    this.settle(e);
+  }
+
+  private settle(error: PingoraError | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.session.body.detach();
+    this.done(error);
+  }
+}
+
+/** Pingora's default `error_while_proxy`. */
+export function defaultErrorWhileProxy(
+  peer: HttpPeer,
+  session: Session,
+  error: PingoraError,
+  clientReused: boolean,
+): PingoraError {
+  const e = error.moreContext(`Peer: ${peer}`);
+  if (e.retryType === 'ReusedOnly') e.setRetry(clientReused && !session.body.truncated);
+  return e;
+}
+
+function applyFilter(out: unknown, input: Buffer | undefined): Buffer | null | undefined {
+  return out === undefined ? input : (out as Buffer | null);
+}

@@ -1,0 +1,46 @@
+/**
+ * Errors to responses. Pingora's default `fail_to_proxy` mapping, with two changes users of Node
+ * proxies ask for: an upstream *timeout* answers 504 (as nginx does) instead of 502, and a client
+ * that went away is recorded as 499 in logs (nothing can be sent to it).
+ */
+import { ErrorType, type PingoraError } from '@pingora-ts/error';
+import type { FailToProxy } from './proxy-http.js';
+import type { Session } from './session.js';
+
+const TIMEOUTS = new Set<ErrorType>([
+  ErrorType.ConnectTimedout,
+  ErrorType.ReadTimedout,
+  ErrorType.WriteTimedout,
+  ErrorType.TLSHandshakeTimedout,
+]);
+const CLIENT_GONE = new Set<ErrorType>([ErrorType.WriteError, ErrorType.ReadError, ErrorType.ConnectionClosed]);
+
+/** nginx's non-standard status for "client closed request", used in logs only. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * The status for `error`: `HTTPStatus(code)` → code; upstream timeout → 504; other upstream → 502;
+ * downstream read/write/closed → 0 (no response possible); other downstream → 400; else 500.
+ */
+export function errorStatus(error: PingoraError): number {
+  const t = error.type;
+  if (t.kind === 'HTTPStatus') return t.status!;
+  switch (error.source) {
+    case 'Upstream':
+      return TIMEOUTS.has(error.rootType()) || TIMEOUTS.has(t) ? 504 : 502;
+    case 'Downstream':
+      return CLIENT_GONE.has(t) ? 0 : 400;
+    default:
+      return 500;
+  }
+}
+
+/** Pingora's default `fail_to_proxy`: answer with {@link errorStatus} and close the connection. */
+export function defaultFailToProxy(session: Session, error: PingoraError): FailToProxy {
+  const code = errorStatus(error);
+  if (code > 0) {
+    session.setKeepalive(undefined);
+    session.respondError(code);
+  }
+  return { errorCode: code, canReuseDownstream: false };
+}

@@ -1,0 +1,39 @@
+/**
+ * @module @pingora-ts/proxy
+ *
+ * Pingora's programmable HTTP proxy. Implement {@link ProxyHttp} — only `upstreamPeer` is required
+ * — and every phase of a request is a typed hook: `requestFilter` to answer early,
+ * `upstreamRequestFilter` to rewrite what goes upstream, `responseFilter` and body filters to
+ * rewrite what comes back, `failToConnect`/`errorWhileProxy` to decide retries, `logging` for
+ * access logs. Bodies stream with backpressure both ways; upgrades (WebSocket) become raw tunnels.
+ *
+ * @example
+ * ```ts
+ * import { Server, HttpPeer } from '@pingora-ts/core';
+ * import { httpProxyService } from '@pingora-ts/proxy';
+ *
+ * const server = new Server();
+ * server.bootstrap();
+ * const service = httpProxyService(server.configuration, {
+ *   upstreamPeer: () => new HttpPeer('127.0.0.1:3000', false, ''),
+ * });
+ * service.addTcp('0.0.0.0:6188');
+ * server.addService(service);
+ * await server.runForever();
+ * ```
+ */
+export type {
+  BodyFilterResult,
+  FailToProxy,
+  MaybePromise,
+  ProxyHttp,
+  UpstreamDigest,
+} from './proxy-http.js';
+export { HttpProxy, httpProxyService } from './http-proxy.js';
+export type { HttpProxyOptions, ProxyConf } from './http-proxy.js';
+export { Session } from './session.js';
+export { RETRY_BUFFER_LIMIT } from './request-body.js';
+export { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
+export { defaultErrorWhileProxy } from './exchange.js';
+export { TrustedProxies, clientIp, setForwardedHeaders } from './forwarded.js';
+export type { ForwardedOptions } from './forwarded.js';

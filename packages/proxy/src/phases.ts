@@ -1,0 +1,73 @@
+/**
+ * The user's phases, looked up once when the proxy is built. Absent phases are `null` so the
+ * request path tests one field instead of calling a default (fastify's trick), and the response
+ * path knows up front whether any body filter exists.
+ */
+import type { ProxyHttp } from './proxy-http.js';
+
+type Bound<T> = T extends (...args: infer A) => infer R ? (...args: A) => R : never;
+type Phase<Ctx, K extends keyof ProxyHttp<Ctx>> = Bound<NonNullable<ProxyHttp<Ctx>[K]>> | null;
+
+/** @internal The compiled phase table. */
+export interface Phases<Ctx> {
+  newCtx: Phase<Ctx, 'newCtx'>;
+  earlyRequestFilter: Phase<Ctx, 'earlyRequestFilter'>;
+  requestFilter: Phase<Ctx, 'requestFilter'>;
+  proxyUpstreamFilter: Phase<Ctx, 'proxyUpstreamFilter'>;
+  upstreamPeer: Bound<ProxyHttp<Ctx>['upstreamPeer']>;
+  failToConnect: Phase<Ctx, 'failToConnect'>;
+  connectedToUpstream: Phase<Ctx, 'connectedToUpstream'>;
+  upstreamRequestFilter: Phase<Ctx, 'upstreamRequestFilter'>;
+  requestBodyFilter: Phase<Ctx, 'requestBodyFilter'>;
+  upstreamResponseFilter: Phase<Ctx, 'upstreamResponseFilter'>;
+  responseFilter: Phase<Ctx, 'responseFilter'>;
+  upstreamResponseBodyFilter: Phase<Ctx, 'upstreamResponseBodyFilter'>;
+  upstreamResponseTrailerFilter: Phase<Ctx, 'upstreamResponseTrailerFilter'>;
+  responseBodyFilter: Phase<Ctx, 'responseBodyFilter'>;
+  responseTrailerFilter: Phase<Ctx, 'responseTrailerFilter'>;
+  errorWhileProxy: Phase<Ctx, 'errorWhileProxy'>;
+  failToProxy: Phase<Ctx, 'failToProxy'>;
+  suppressErrorLog: Phase<Ctx, 'suppressErrorLog'>;
+  requestSummary: Phase<Ctx, 'requestSummary'>;
+  logging: Phase<Ctx, 'logging'>;
+  /** Any response body filter is present (framing becomes chunked). */
+  hasResponseBodyFilter: boolean;
+}
+
+const OPTIONAL = [
+  'newCtx',
+  'earlyRequestFilter',
+  'requestFilter',
+  'proxyUpstreamFilter',
+  'failToConnect',
+  'connectedToUpstream',
+  'upstreamRequestFilter',
+  'requestBodyFilter',
+  'upstreamResponseFilter',
+  'responseFilter',
+  'upstreamResponseBodyFilter',
+  'upstreamResponseTrailerFilter',
+  'responseBodyFilter',
+  'responseTrailerFilter',
+  'errorWhileProxy',
+  'failToProxy',
+  'suppressErrorLog',
+  'requestSummary',
+  'logging',
+] as const;
+
+/** Binds each phase of `inner` (methods keep `this`), `null` for absent ones. */
+export function compilePhases<Ctx>(inner: ProxyHttp<Ctx>): Phases<Ctx> {
+  if (typeof inner.upstreamPeer !== 'function') {
+    throw new TypeError('ProxyHttp: upstreamPeer(session, ctx) is required');
+  }
+  const table: Record<string, unknown> = { upstreamPeer: inner.upstreamPeer.bind(inner) };
+  for (const name of OPTIONAL) {
+    const fn = inner[name];
+    if (fn === undefined || fn === null) table[name] = null;
+    else if (typeof fn !== 'function') throw new TypeError(`ProxyHttp: ${name} must be a function`);
+    else table[name] = (fn as (...a: unknown[]) => unknown).bind(inner);
+  }
+  table.hasResponseBodyFilter = table.upstreamResponseBodyFilter !== null || table.responseBodyFilter !== null;
+  return table as unknown as Phases<Ctx>;
+}

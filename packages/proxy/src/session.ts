@@ -1,0 +1,166 @@
+/**
+ * The proxy's `Session`: the downstream request and response (an `HttpServerSession` from core)
+ * plus what the proxy tracks for one request — retries, the upstream peer, byte counters, and a
+ * child logger made only if someone asks for it. Phases receive this object.
+ */
+import type { HttpPeer, HttpServerSession, Logger, ShutdownWatch, SocketAddr } from '@pingora-ts/core';
+import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import { RequestBodyBuffer } from './request-body.js';
+
+let nextRequestId = 1;
+
+/**
+ * One proxied request. Header access is lazy and mutation is in place; writes go straight to the
+ * downstream connection.
+ */
+export class Session {
+  /** The downstream HTTP session (HTTP/1.x or HTTP/2). */
+  readonly downstream: HttpServerSession;
+  /** Attempts made so far (1 for the first). */
+  tries = 0;
+  /** The peer of the latest attempt. */
+  upstreamPeer: HttpPeer | undefined = undefined;
+  /** Whether the latest attempt reused a pooled connection. */
+  upstreamReused = false;
+  /** Response body bytes received from upstream. */
+  upstreamBodyBytesReceived = 0;
+  /** Status sent downstream for a failed request (0 = none); set by the error path. */
+  errorStatus = 0;
+  /** @internal request body state shared by attempts (retry buffer). */
+  readonly body: RequestBodyBuffer;
+  private readonly parentLogger: Logger;
+  private readonly shutdown: ShutdownWatch;
+  private child: Logger | undefined;
+  private id = 0;
+
+  constructor(downstream: HttpServerSession, logger: Logger, shutdown: ShutdownWatch) {
+    this.downstream = downstream;
+    this.parentLogger = logger;
+    this.shutdown = shutdown;
+    this.body = new RequestBodyBuffer(downstream);
+  }
+
+  /** A process-unique id for this request (assigned on first use). */
+  get requestId(): number {
+    if (this.id === 0) this.id = nextRequestId++;
+    return this.id;
+  }
+
+  /** A child logger bound to this request's id, made on first use. */
+  get logger(): Logger {
+    let l = this.child;
+    if (l === undefined) this.child = l = this.parentLogger.child({ reqId: this.requestId });
+    return l;
+  }
+
+  /** The downstream request header (mutable). */
+  reqHeader(): RequestHeader {
+    return this.downstream.reqHeader();
+  }
+
+  /** First value of a request header, case-insensitive. */
+  getHeader(name: string): string | undefined {
+    return this.downstream.getHeader(name);
+  }
+
+  /** The client's address. */
+  clientAddr(): SocketAddr | undefined {
+    return this.downstream.clientAddr();
+  }
+
+  /** The local address the request arrived on. */
+  serverAddr(): SocketAddr | undefined {
+    return this.downstream.serverAddr();
+  }
+
+  /** Whether the server is shutting down (Pingora's `is_process_shutting_down`). */
+  isProcessShuttingDown(): boolean {
+    return this.shutdown.shuttingDown;
+  }
+
+  /** The request asked for a protocol upgrade (e.g. WebSocket). */
+  isUpgradeReq(): boolean {
+    return this.downstream.isUpgradeReq();
+  }
+
+  /**
+   * Reads the next request body chunk (`undefined` at the end). **Consumes** it, as in Pingora: a
+   * consumed chunk is not sent upstream and `requestBodyFilter` does not see it. To look at the
+   * body and still forward it, use {@link bufferRequestBody}.
+   */
+  async readRequestBody(): Promise<Buffer | undefined> {
+    return this.body.consume();
+  }
+
+  /**
+   * Reads the whole request body into memory without consuming it: it is still forwarded upstream
+   * (and kept for retries). Fails with `HTTPStatus(413)` when it exceeds `maxBytes`.
+   *
+   * @example
+   * ```ts
+   * async requestFilter(session) {
+   *   const body = await session.bufferRequestBody(1 << 20);
+   *   return body.includes('forbidden') ? (session.respondError(403), true) : false;
+   * }
+   * ```
+   */
+  async bufferRequestBody(maxBytes: number): Promise<Buffer> {
+    return this.body.bufferAll(maxBytes);
+  }
+
+  /** Reads and discards the rest of the request body. */
+  drainRequestBody(): Promise<void> {
+    return this.body.drain();
+  }
+
+  /** Request body bytes read from the client so far. */
+  get bodyBytesRead(): number {
+    return this.downstream.bodyBytesRead;
+  }
+
+  /** Response body bytes written to the client so far. */
+  get bodyBytesSent(): number {
+    return this.downstream.bodyBytesSent;
+  }
+
+  /** Writes the response head downstream; `endOfStream` ends the response. */
+  writeResponseHeader(resp: ResponseHeader, endOfStream = false): void {
+    this.downstream.writeResponseHeader(resp, endOfStream);
+  }
+
+  /** Writes response body bytes downstream; returns false when the client is slow. */
+  writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean {
+    return this.downstream.writeResponseBody(chunk, endOfStream);
+  }
+
+  /** The response head written downstream, if any. */
+  responseWritten(): ResponseHeader | undefined {
+    return this.downstream.responseWritten();
+  }
+
+  /** Answers with a bare error response: status, `Content-Length: 0`, `Cache-Control: private, no-store`. */
+  respondError(status: number): void {
+    this.downstream.respondError(status);
+  }
+
+  /** Answers with an error status and a body. */
+  respondErrorWithBody(status: number, body: Buffer | string): void {
+    this.downstream.respondErrorWithBody(status, body);
+  }
+
+  /** `undefined`: close the client connection after this response; a number: keep it alive. */
+  setKeepalive(seconds: number | undefined): void {
+    this.downstream.setKeepalive(seconds);
+  }
+
+  /** Timing marks of the downstream request. */
+  get timing() {
+    return this.downstream.timing;
+  }
+
+  /** `"METHOD path, Host: host"` (Pingora's `request_summary`). */
+  requestSummary(): string {
+    const h = this.reqHeader();
+    return `${h.method} ${h.uri}, Host: ${h.headers.get('host') ?? ''}`;
+  }
+}
