@@ -39,14 +39,14 @@ const args = [gyp, 'rebuild'];
 if (existsSync(join(local, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${local}`);
 
 const result = spawnSync(process.execPath, args, {
-  cwd: packageDir,
+  cwd: join(packageDir, 'native'),
   stdio: 'inherit',
   env: { ...process.env, PINGORA_TS_PROJECT_DIR: projectDir },
 });
 if (result.status !== 0)
   die(`node-gyp failed (exit ${result.status}); the TypeScript implementation stays in use`);
 
-const addon = join(packageDir, 'build', 'Release', 'pingora_ketama.node');
+const addon = join(packageDir, 'native', 'build', 'Release', 'pingora_ketama.node');
 if (!existsSync(addon)) die(`no addon at ${addon}`);
 const { isNativeEnabled } = await import(new URL('../dist/index.js', import.meta.url).href);
 if (!isNativeEnabled()) die('the addon was built but does not load (is PINGORA_TS_NATIVE=0 set?)');

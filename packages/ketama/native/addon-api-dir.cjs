@@ -1,5 +1,5 @@
-// Prints node-addon-api's header directory for binding.gyp (node-gyp runs it from the package
-// root), or nothing when node-addon-api is not installed: binding.gyp then declares an empty
+// Prints node-addon-api's header directory for binding.gyp (node-gyp runs it from native/),
+// or nothing when node-addon-api is not installed: binding.gyp then declares an empty
 // target, so an implicit `node-gyp rebuild` run by a package manager on install (yarn, or pnpm
 // with the build approved) succeeds without building anything instead of failing the install.
 // It looks beside this package first, then in the project running the build: under pnpm a

@@ -1,5 +1,5 @@
 /**
- * Loader for the optional C++ addon (`build/Release/pingora_ketama.node`, built by node-gyp from
+ * Loader for the optional C++ addon (`native/build/Release/pingora_ketama.node`, built by node-gyp from
  * `native/`). Loading is lazy and failure is silent: without the addon, or with
  * `PINGORA_TS_NATIVE=0`, every call runs the TypeScript implementation.
  */
@@ -32,9 +32,9 @@ let tried = false;
 function load(): NativeBinding | undefined {
   if (process.env.PINGORA_TS_NATIVE === '0') return undefined;
   try {
-    // The addon sits in build/Release/ at the package root, one level above both src/ and dist/.
+    // The addon sits in native/build/Release/, reached the same way from src/ and dist/.
     const require = createRequire(import.meta.url);
-    const b = require('../build/Release/pingora_ketama.node') as NativeBinding;
+    const b = require('../native/build/Release/pingora_ketama.node') as NativeBinding;
     return b && b.abi === NATIVE_ABI ? b : undefined;
   } catch {
     return undefined;

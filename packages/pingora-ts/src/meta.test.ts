@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as rootModule from './index.js';
@@ -7,9 +8,16 @@ const { root, members } = JSON.parse(readFileSync(new URL('../members.json', imp
   members: string[];
 };
 
+// Every generated subpath module, loaded through vite so workspace imports resolve to source.
+const subpaths = import.meta.glob<Record<string, unknown>>(['./*.ts', '!./*.test.ts', '!./index.ts']);
+
 describe('pingora-ts meta package', () => {
+  it('has exactly one subpath module per member', () => {
+    expect(Object.keys(subpaths).sort()).toEqual(members.map((m) => `./${m}.ts`).sort());
+  });
+
   it.each(members)('pingora-ts/%s re-exports every export of @pingora-ts/%s', async (m) => {
-    const sub = (await import(`./${m}.ts`)) as Record<string, unknown>;
+    const sub = await subpaths[`./${m}.ts`]!();
     const member = (await import(`@pingora-ts/${m}`)) as Record<string, unknown>;
     const names = Object.keys(member).sort();
     expect(names.length).toBeGreaterThan(0);

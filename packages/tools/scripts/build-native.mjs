@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds a package's optional native addon with node-gyp, against the headers of the Node that
 // runs this script (never downloaded: the machine has no route to nodejs.org). Usage, from a
-// package directory: `node ../tools/scripts/build-native.mjs`. Exits 0 with a warning when the
+// package directory: `node ../tools/scripts/build-native.mjs`. The addon's binding.gyp lives in
+// native/, not at the package root: a root binding.gyp makes pnpm run node-gyp during install. Exits 0 with a warning when the
 // build fails and PINGORA_TS_NATIVE_REQUIRED is not set, because the TypeScript twin always works.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
 const required = process.env.PINGORA_TS_NATIVE_REQUIRED === '1';
-const cwd = process.cwd();
+const cwd = existsSync(join(process.cwd(), 'native', 'binding.gyp'))
+  ? join(process.cwd(), 'native')
+  : process.cwd();
 
 function headersDir() {
   const candidates = [process.env.npm_config_nodedir, resolve(dirname(process.execPath), '..'), '/usr'];

@@ -1,6 +1,6 @@
 {
   "variables": {
-    "addon_api_dir": "<!(node native/addon-api-dir.cjs)"
+    "addon_api_dir": "<!(node addon-api-dir.cjs)"
   },
   "targets": [
     {
@@ -10,7 +10,7 @@
           "addon_api_dir==''",
           { "type": "none" },
           {
-            "sources": ["native/ketama.cc"],
+            "sources": ["ketama.cc"],
             "include_dirs": ["<(addon_api_dir)"],
             "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
             "cflags_cc": ["-O3"],
