@@ -35,8 +35,16 @@ export function backoffRetry(peers: string[], maxTries = 5, maxBackoffMs = 10_00
   };
 }
 
-export async function main(port: number, peers: string[], maxTries = 5, maxBackoffMs = 10_000): Promise<Running> {
-  const service = httpProxyService(new Server(null).configuration, backoffRetry(peers, maxTries, maxBackoffMs));
+export async function main(
+  port: number,
+  peers: string[],
+  maxTries = 5,
+  maxBackoffMs = 10_000,
+): Promise<Running> {
+  const service = httpProxyService(
+    new Server(null).configuration,
+    backoffRetry(peers, maxTries, maxBackoffMs),
+  );
   service.addTcp(`127.0.0.1:${port}`);
   return startServices([service]);
 }

@@ -10,7 +10,10 @@ import { RequestHeader } from '@pingora-ts/http';
 import { isMain, startDemoOrigin } from './lib/demo-origins.js';
 
 /** GETs `path` from `addr` twice over one pooled connection; returns both bodies and whether the second reused it. */
-export async function main(addr: string, path = '/'): Promise<{ bodies: string[]; reused: boolean[]; status: number[] }> {
+export async function main(
+  addr: string,
+  path = '/',
+): Promise<{ bodies: string[]; reused: boolean[]; status: number[] }> {
   const connector = new Connector();
   const peer = new HttpPeer(addr, false, '');
   const out = { bodies: [] as string[], reused: [] as boolean[], status: [] as number[] };
@@ -22,7 +25,8 @@ export async function main(addr: string, path = '/'): Promise<{ bodies: string[]
     session.writeRequestHeader(req);
     const resp = await session.readResponseHeader();
     let body = '';
-    for (let c = await session.readResponseBody(); c !== undefined; c = await session.readResponseBody()) body += c;
+    for (let c = await session.readResponseBody(); c !== undefined; c = await session.readResponseBody())
+      body += c;
     connector.releaseHttpSession(conn, peer);
     out.bodies.push(body);
     out.reused.push(reused);

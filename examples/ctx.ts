@@ -38,7 +38,11 @@ export class BetaRouter implements ProxyHttp<Ctx> {
   }
 }
 
-export async function main(port: number, mainOrigin: string, betaOrigin: string): Promise<Running & { router: BetaRouter }> {
+export async function main(
+  port: number,
+  mainOrigin: string,
+  betaOrigin: string,
+): Promise<Running & { router: BetaRouter }> {
   const router = new BetaRouter(mainOrigin, betaOrigin);
   const service = httpProxyService(new Server(null).configuration, router);
   service.addTcp(`127.0.0.1:${port}`);

@@ -38,10 +38,22 @@ async function get(port: number, path = '/', headers: Record<string, string> = {
 describe('examples', () => {
   it('quick-start round-robins over its origins and rewrites Host', async () => {
     const os = await Promise.all(['a', 'b', 'c'].map(origin));
-    const r = track(await quickStart.main(0, os.map((o) => o.addr)));
+    const r = track(
+      await quickStart.main(
+        0,
+        os.map((o) => o.addr),
+      ),
+    );
     const bodies = [];
     for (let i = 0; i < 6; i++) bodies.push((await get(r.ports[0]!)).body.trim());
-    expect(bodies).toEqual(['hello from a', 'hello from b', 'hello from c', 'hello from a', 'hello from b', 'hello from c']);
+    expect(bodies).toEqual([
+      'hello from a',
+      'hello from b',
+      'hello from c',
+      'hello from a',
+      'hello from b',
+      'hello from c',
+    ]);
     const echo = JSON.parse((await get(r.ports[0]!, '/echo')).body);
     expect(echo.headers.host).toBe('one.one.one.one');
   });

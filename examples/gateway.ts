@@ -43,13 +43,25 @@ export function gateway(origin: string, metrics: Metrics): ProxyHttp {
   };
 }
 
-export async function main(port: number, metricsPort: number, origin: string): Promise<Running & { metrics: Metrics }> {
+export async function main(
+  port: number,
+  metricsPort: number,
+  origin: string,
+): Promise<Running & { metrics: Metrics }> {
   const metrics = new Metrics();
   const proxy = httpProxyService(new Server(null).configuration, gateway(origin, metrics));
   proxy.addTcp(`127.0.0.1:${port}`);
   const prom = new Service(
     'Prometheus metric HTTP',
-    new HttpServer(serveHttpApp({ response: () => ({ status: 200, headers: { 'Content-Type': 'text/plain; version=0.0.4' }, body: metrics.render() }) })),
+    new HttpServer(
+      serveHttpApp({
+        response: () => ({
+          status: 200,
+          headers: { 'Content-Type': 'text/plain; version=0.0.4' },
+          body: metrics.render(),
+        }),
+      }),
+    ),
   );
   prom.addTcp(`127.0.0.1:${metricsPort}`);
   return { ...(await startServices([proxy, prom])), metrics };

@@ -13,9 +13,14 @@ import { type Running, startServices } from './lib/run.js';
 export const httpEcho = serveHttpApp({
   async response(session) {
     const chunks: Buffer[] = [];
-    for (let c = await session.readRequestBody(); c !== undefined; c = await session.readRequestBody()) chunks.push(c);
+    for (let c = await session.readRequestBody(); c !== undefined; c = await session.readRequestBody())
+      chunks.push(c);
     const h = session.reqHeader();
-    return { status: 200, headers: { 'Content-Type': 'text/plain' }, body: `${h.method} ${h.uri}\n${Buffer.concat(chunks)}` };
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'text/plain' },
+      body: `${h.method} ${h.uri}\n${Buffer.concat(chunks)}`,
+    };
   },
 });
 

@@ -20,7 +20,7 @@ const DURATION = Number(process.env.DURATION ?? 8);
 const WARMUP = Number(process.env.WARMUP ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
-const ALL = ['direct', 'pingora-ts', 'nginx', 'undici-stream', 'reply-from', 'http-proxy'];
+const ALL = ['direct', 'pingora-ts', 'pingora-ts-lb', 'nginx', 'undici-stream', 'reply-from', 'http-proxy'];
 const TARGETS = (process.env.TARGETS ?? ALL.join(',')).split(',');
 
 interface Result {
@@ -57,7 +57,10 @@ async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
       s.once('error', () => r(false));
     });
     if (ok) return;
@@ -74,14 +77,20 @@ function toMs(v: string): number {
 }
 
 function wrk(port: number, seconds: number): { rps: number; p50: number; p99: number; requests: number } {
-  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], {
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`],
+    {
+      encoding: 'utf8',
+    },
+  );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const p50 = toMs(/50%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const p99 = toMs(/99%\s+(\S+)/.exec(out)?.[1] ?? '');
-  if (/Non-2xx|Socket errors/.test(out)) console.error(`  note: ${out.match(/(Non-2xx.*|Socket errors.*)/g)?.join('; ')}`);
+  // Anchored: "+/- Stdev" columns such as "68.50%" also contain "50%".
+  const p50 = toMs(/^\s+50%\s+(\S+)$/m.exec(out)?.[1] ?? '');
+  const p99 = toMs(/^\s+99%\s+(\S+)$/m.exec(out)?.[1] ?? '');
+  if (/Non-2xx|Socket errors/.test(out))
+    console.error(`  note: ${out.match(/(Non-2xx.*|Socket errors.*)/g)?.join('; ')}`);
   return { rps, p50, p99, requests };
 }
 
@@ -127,7 +136,9 @@ async function main(): Promise<void> {
       r.p50.push(m.p50);
       r.p99.push(m.p99);
       r.reuse.push(target === 'direct' ? Number.NaN : 1 - opened / m.requests);
-      console.error(`${target} round ${i + 1}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${opened} new upstream connections`);
+      console.error(
+        `${target} round ${i + 1}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${opened} new upstream connections`,
+      );
     }
     results.push(r);
     child?.kill('SIGKILL');
@@ -143,14 +154,18 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function print(results: Result[]): void {
   const ours = results.find((r) => r.target === 'pingora-ts');
   const nodeVersion = process.version;
-  console.log(`\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} rounds after ${WARMUP}s warm-up, 11-byte origin body, Node ${nodeVersion}, ${cpuCount()} cores shared by wrk, proxy and origin\n`);
+  console.log(
+    `\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} rounds after ${WARMUP}s warm-up, 11-byte origin body, Node ${nodeVersion}, ${cpuCount()} cores shared by wrk, proxy and origin\n`,
+  );
   console.log('| target | req/s (rounds) | p50 ms | p99 ms | upstream reuse | pingora-ts / target (req/s) |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) {
     const rps = r.rps.map((x) => `${(x / 1000).toFixed(1)}k`).join(' / ');
     const reuse = Number.isNaN(mean(r.reuse)) ? '—' : `${(mean(r.reuse) * 100).toFixed(2)} %`;
     const ratio = ours ? (mean(ours.rps) / mean(r.rps)).toFixed(2) : '—';
-    console.log(`| ${r.target} | ${rps} | ${mean(r.p50).toFixed(2)} | ${mean(r.p99).toFixed(2)} | ${reuse} | ${ratio} |`);
+    console.log(
+      `| ${r.target} | ${rps} | ${mean(r.p50).toFixed(2)} | ${mean(r.p99).toFixed(2)} | ${reuse} | ${ratio} |`,
+    );
   }
 }
 

@@ -30,7 +30,13 @@ export async function startDemoOrigin(name: string, port = 0): Promise<DemoOrigi
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        const out = JSON.stringify({ origin: name, method: req.method, url: req.url, headers: req.headers, body });
+        const out = JSON.stringify({
+          origin: name,
+          method: req.method,
+          url: req.url,
+          headers: req.headers,
+          body,
+        });
         res.writeHead(200, { 'Content-Type': 'application/json', 'X-Origin': name });
         res.end(out);
       });

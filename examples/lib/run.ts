@@ -12,7 +12,10 @@ export interface Running {
 }
 
 /** Starts `services` on a non-exiting server and reports their ports. */
-export async function startServices(services: ServerService[], extra: Array<() => Promise<void>> = []): Promise<Running> {
+export async function startServices(
+  services: ServerService[],
+  extra: Array<() => Promise<void>> = [],
+): Promise<Running> {
   const server = new Server(null);
   server.addServices(services);
   await server.start();

@@ -3,8 +3,8 @@
  *
  * The runtime of pingora-ts: a {@link Server} that owns the process lifecycle (config, signals,
  * graceful shutdown), listening services that accept TCP/Unix connections and hand them to apps,
- * the downstream HTTP/1.1 session, and the upstream side (`HttpPeer`, `PeerOptions`, `Connector`
- * with keep-alive pools and a strict HTTP/1.1 client).
+ * the downstream HTTP/1.1 and HTTP/2 sessions, and the upstream side (`HttpPeer`, `PeerOptions`,
+ * `Connector` with keep-alive pools, a strict HTTP/1.1 client and shared HTTP/2 connections).
  */
 // --- server lifecycle, services, listeners, logging (section owned by the server work) ---
 export { Server } from './server/server.js';
@@ -24,6 +24,9 @@ export type { ServiceOptions } from './services/listening.js';
 export type { ConnectionFilter, RemoteAddress } from './services/connections.js';
 export { ListenerConfig, formatAddress, parseTcpAddress, reusePortSupported } from './services/listener.js';
 export type { BindRetry, ListenAddress, TcpSocketOptions } from './services/listener.js';
+export { TlsSettings, VerifyMode, getSslDigest } from '@pingora-ts/tls-openssl';
+export type { CertificateChoice, ClientCertificate, SslDigest, TlsAccept } from '@pingora-ts/tls-openssl';
+export type { Digest } from './protocols/server-session.js';
 export { GenBackgroundService, backgroundService } from './services/background.js';
 export type { BackgroundService } from './services/background.js';
 export { createLogger, defaultLogger, levelEnabled, noopLogger } from './logger.js';
@@ -56,6 +59,19 @@ export type {
   UpstreamResponseHandler,
   UpstreamSession,
 } from './protocols/h1-client.js';
+export { H2ServerSession, scanRequestFields } from './protocols/h2-server-session.js';
+export type { H2DownstreamConnection, H2RequestScan } from './protocols/h2-server-session.js';
+export {
+  DEFAULT_H2_MAX_CONCURRENT_STREAMS,
+  H2_PREFACE,
+  H2ServerConnections,
+  sniffH2Preface,
+} from './protocols/h2-server.js';
+export type { H2ServerConnectionsOptions } from './protocols/h2-server.js';
+export { H2ClientSession } from './protocols/h2-client.js';
+export { H2ClientConnection } from './protocols/h2-connection.js';
+export type { H2ConnectionOptions } from './protocols/h2-connection.js';
+export { H2ConnectionPool } from './upstream/h2-pool.js';
 export { HttpPeer, formatPeerAddress, parsePeerAddress } from './upstream/peer.js';
 export type { PeerAddress } from './upstream/peer.js';
 export { ALPN, PeerOptions } from './upstream/peer-options.js';

@@ -28,7 +28,8 @@ describe('pingora-ts meta package', () => {
   it('the root re-exports the root members, the same objects', async () => {
     for (const m of root) {
       const member = (await import(`@pingora-ts/${m}`)) as Record<string, unknown>;
-      for (const [n, v] of Object.entries(member)) expect((rootModule as Record<string, unknown>)[n], n).toBe(v);
+      for (const [n, v] of Object.entries(member))
+        expect((rootModule as Record<string, unknown>)[n], n).toBe(v);
     }
   });
 

@@ -2,7 +2,15 @@ import net from 'node:net';
 import { HttpPeer } from '@pingora-ts/core';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, rawRequest, request, startOrigin, startProxy, startRawOrigin, waitFor } from '../test/helpers.js';
+import {
+  closeAll,
+  rawRequest,
+  request,
+  startOrigin,
+  startProxy,
+  startRawOrigin,
+  waitFor,
+} from '../test/helpers.js';
 
 afterEach(closeAll);
 
@@ -21,7 +29,10 @@ describe('errors become the right responses', () => {
     let seen: PingoraError | undefined;
     const p = await startProxy({
       upstreamPeer: () => new HttpPeer(`127.0.0.1:${port}`, false, ''),
-      failToConnect: (_s, _peer, _ctx, e) => ((seen = e), e),
+      failToConnect: (_s, _peer, _ctx, e) => {
+        seen = e;
+        return e;
+      },
     });
     const r = await request(p.url('/'));
     expect(r.status).toBe(502);
@@ -61,7 +72,9 @@ describe('errors become the right responses', () => {
   });
 
   it('a malformed upstream response → 502', async () => {
-    const origin = await startRawOrigin((s) => s.on('data', () => s.end('HTTP/1.1 200 OK\r\nBad Header\r\n\r\n')));
+    const origin = await startRawOrigin((s) =>
+      s.on('data', () => s.end('HTTP/1.1 200 OK\r\nBad Header\r\n\r\n')),
+    );
     const p = await startProxy({ upstreamPeer: () => origin.peer() });
     expect((await request(p.url('/'))).status).toBe(502);
   });
@@ -94,7 +107,8 @@ describe('errors become the right responses', () => {
   it('HTTPStatus errors answer their code; other phase errors answer 500', async () => {
     const p = await startProxy({
       requestFilter(session) {
-        if (session.reqHeader().uri === '/teapot') throw PingoraError.explain(ErrorType.HTTPStatus(418), 'tea');
+        if (session.reqHeader().uri === '/teapot')
+          throw PingoraError.explain(ErrorType.HTTPStatus(418), 'tea');
         if (session.reqHeader().uri === '/boom') throw new Error('bug');
         return false;
       },

@@ -3,7 +3,12 @@
  * the response phases, and settle with `undefined` (done) or the error for the retry loop. It is
  * one object per attempt with bound handlers, so streaming allocates nothing per chunk.
  */
-import type { HttpPeer, ParsedResponseHead, UpstreamResponseHandler, UpstreamSession } from '@pingora-ts/core';
+import type {
+  HttpPeer,
+  ParsedResponseHead,
+  UpstreamResponseHandler,
+  UpstreamSession,
+} from '@pingora-ts/core';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import { type RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import type { Phases } from './phases.js';
@@ -129,7 +134,15 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   // --- response (UpstreamResponseHandler) ---
 
   onResponseHeader(head: ParsedResponseHead): void {
-    const resp = ResponseHeader.fromRaw(head.status, head.rawHeaders, head.reason, head.minorVersion === 0 ? '1.0' : '1.1');
+    const resp =
+      this.conn.httpVersion === 2
+        ? ResponseHeader.fromRawNoCase(head.status, head.rawHeaders, '2')
+        : ResponseHeader.fromRaw(
+            head.status,
+            head.rawHeaders,
+            head.reason,
+            head.minorVersion === 0 ? '1.0' : '1.1',
+          );
     resp.stripHopByHop(head.upgrade ? { keepUpgrade: true } : undefined);
     const noBody = head.framing === 'none' || this.headRequest;
     // A body filter may change the length, so the downstream framing is left to node (chunked).
@@ -267,7 +280,11 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     this.endDownstream(last, trailers, undefined);
   }
 
-  private endDownstream(last: Buffer | null | undefined, trailers: string[] | undefined, asBody: Buffer | undefined): void {
+  private endDownstream(
+    last: Buffer | null | undefined,
+    trailers: string[] | undefined,
+    asBody: Buffer | undefined,
+  ): void {
     const d = this.session.downstream;
     if (last) d.writeResponseBody(last, false);
     if (asBody !== undefined) d.writeResponseBody(asBody, true);
@@ -284,7 +301,9 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     const down = this.session.downstream.takeUpgradeSocket();
     if (down === undefined) {
       socket.destroy();
-      this.settle(PingoraError.explain(ErrorType.H1Error, 'upstream switched protocols on a plain request').asUp());
+      this.settle(
+        PingoraError.explain(ErrorType.H1Error, 'upstream switched protocols on a plain request').asUp(),
+      );
       return;
     }
     tunnel(down.socket, down.head, socket, head, (err) => this.settle(err));

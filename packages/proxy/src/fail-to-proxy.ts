@@ -13,14 +13,19 @@ const TIMEOUTS = new Set<ErrorType>([
   ErrorType.WriteTimedout,
   ErrorType.TLSHandshakeTimedout,
 ]);
-const CLIENT_GONE = new Set<ErrorType>([ErrorType.WriteError, ErrorType.ReadError, ErrorType.ConnectionClosed]);
+const CLIENT_GONE = new Set<ErrorType>([
+  ErrorType.WriteError,
+  ErrorType.ReadError,
+  ErrorType.ConnectionClosed,
+]);
 
 /** nginx's non-standard status for "client closed request", used in logs only. */
 export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The status for `error`: `HTTPStatus(code)` → code; upstream timeout → 504; other upstream → 502;
- * downstream read/write/closed → 0 (no response possible); other downstream → 400; else 500.
+ * downstream read timeout → 408; downstream read/write/closed → 0 (no response possible); other
+ * downstream → 400; else 500.
  */
 export function errorStatus(error: PingoraError): number {
   const t = error.type;
@@ -29,6 +34,7 @@ export function errorStatus(error: PingoraError): number {
     case 'Upstream':
       return TIMEOUTS.has(error.rootType()) || TIMEOUTS.has(t) ? 504 : 502;
     case 'Downstream':
+      if (t === ErrorType.ReadTimedout) return 408;
       return CLIENT_GONE.has(t) ? 0 : 400;
     default:
       return 500;

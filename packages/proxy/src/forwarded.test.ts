@@ -18,13 +18,19 @@ async function forwardedSeen(trusted: TrustedProxies, requestHeaders: string, fo
       setForwardedHeaders(session, up, { trusted, forwarded });
     },
   });
-  await rawRequest(p.port, `GET / HTTP/1.1\r\nHost: app.example\r\n${requestHeaders}Connection: close\r\n\r\n`);
+  await rawRequest(
+    p.port,
+    `GET / HTTP/1.1\r\nHost: app.example\r\n${requestHeaders}Connection: close\r\n\r\n`,
+  );
   return { seen, ip };
 }
 
 describe('forwarding headers', () => {
   it('overwrites spoofed X-Forwarded-* from an untrusted client', async () => {
-    const { seen, ip } = await forwardedSeen(new TrustedProxies(['10.0.0.0/8']), 'X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil\r\n');
+    const { seen, ip } = await forwardedSeen(
+      new TrustedProxies(['10.0.0.0/8']),
+      'X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil\r\n',
+    );
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen['x-forwarded-host']).toBe('app.example');
     expect(seen['x-forwarded-proto']).toBe('http');

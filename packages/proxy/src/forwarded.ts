@@ -55,7 +55,7 @@ export interface ForwardedOptions {
   trusted?: TrustedProxies;
   /** Also write RFC 7239 `Forwarded`. Default false. */
   forwarded?: boolean;
-  /** Scheme the client used (`https` behind a TLS listener). Default `http`. */
+  /** Scheme the client used. Default: `https` when the client connection is TLS, else `http`. */
   proto?: string;
 }
 
@@ -94,17 +94,22 @@ function forwardedNode(ip: string): string {
  * }
  * ```
  */
-export function setForwardedHeaders(session: Session, upstream: RequestHeader, options: ForwardedOptions = {}): void {
+export function setForwardedHeaders(
+  session: Session,
+  upstream: RequestHeader,
+  options: ForwardedOptions = {},
+): void {
   const peer = session.clientAddr()?.address ?? 'unknown';
   const trustedPeer = options.trusted?.has(peer) === true;
   const h = upstream.headers;
-  const proto = options.proto ?? 'http';
+  const proto = options.proto ?? (session.digest().sslDigest !== undefined ? 'https' : 'http');
   const host = h.get('host');
   if (trustedPeer) {
     const prior = h.getAll('x-forwarded-for').join(', ');
     upstream.insertHeader('X-Forwarded-For', prior ? `${prior}, ${peer}` : peer);
     if (h.get('x-forwarded-proto') === undefined) upstream.insertHeader('X-Forwarded-Proto', proto);
-    if (host !== undefined && h.get('x-forwarded-host') === undefined) upstream.insertHeader('X-Forwarded-Host', host);
+    if (host !== undefined && h.get('x-forwarded-host') === undefined)
+      upstream.insertHeader('X-Forwarded-Host', host);
   } else {
     upstream.insertHeader('X-Forwarded-For', peer);
     upstream.insertHeader('X-Forwarded-Proto', proto);

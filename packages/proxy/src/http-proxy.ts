@@ -44,6 +44,9 @@ export interface ProxyConf {
   upstreamKeepalivePoolSize?: number;
 }
 
+const KEEP_UPGRADE = { keepUpgrade: true } as const;
+const KEEP_TE_TRAILERS = { keepTeTrailers: true } as const;
+
 function isPromise<T>(v: unknown): v is Promise<T> {
   return v instanceof Promise;
 }
@@ -135,7 +138,9 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
       error = await this.proxyToUpstream(session, ctx);
       if (error === undefined || !error.retry()) return error;
       if (session.responseWritten() !== undefined) return error.setRetry(false);
-      this.logger.warn(`Fail to proxy: ${error}, tries: ${session.tries}, retry: true, ${this.summary(session, ctx)}`);
+      this.logger.warn(
+        `Fail to proxy: ${error}, tries: ${session.tries}, retry: true, ${this.summary(session, ctx)}`,
+      );
     }
     return error;
   }
@@ -170,7 +175,8 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
       }
       const up = session.reqHeader().clone();
       const upgrade = session.isUpgradeReq();
-      up.stripHopByHop(upgrade ? { keepUpgrade: true } : undefined);
+      // HTTP/2 upstreams get `te: trailers` (gRPC needs it); HTTP/2 forbids every other TE.
+      up.stripHopByHop(upgrade ? KEEP_UPGRADE : conn.httpVersion === 2 ? KEEP_TE_TRAILERS : undefined);
       up.removeHeader('Expect');
       if (p.upstreamRequestFilter !== null) {
         const r = p.upstreamRequestFilter(session, up, ctx);
@@ -191,7 +197,9 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
   private bodyMode(session: Session, up: RequestHeader): 'none' | 'length' | 'stream' {
     if (!session.downstream.hasRequestBody || session.isUpgradeReq()) return 'none';
     const keepLength =
-      this.phases.requestBodyFilter === null && !session.body.consumed && up.headers.get('content-length') !== undefined;
+      this.phases.requestBodyFilter === null &&
+      !session.body.consumed &&
+      up.headers.get('content-length') !== undefined;
     return keepLength ? 'length' : 'stream';
   }
 
@@ -212,7 +220,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
       code = 500;
     }
     session.errorStatus = code === 0 ? CLIENT_CLOSED_REQUEST : code;
-    if (p.suppressErrorLog !== null && p.suppressErrorLog(session, ctx, error)) return;
+    if (p.suppressErrorLog?.(session, ctx, error)) return;
     this.logger.error(
       `Fail to proxy: ${error}, status: ${session.errorStatus}, tries: ${session.tries}, retry: ${error.retry()}, ${this.summary(session, ctx)}`,
     );

@@ -71,7 +71,11 @@ describe('HTTP/1.1 behaviour through the proxy', () => {
     const sendExpect = (path: string) =>
       new Promise<{ sawContinue: boolean; status: number; body: string }>((resolve, reject) => {
         let sawContinue = false;
-        const req = http.request(p.url(path), { method: 'PUT', agent: false, headers: { Expect: '100-continue', 'Content-Length': 4 } });
+        const req = http.request(p.url(path), {
+          method: 'PUT',
+          agent: false,
+          headers: { Expect: '100-continue', 'Content-Length': 4 },
+        });
         req.on('continue', () => {
           sawContinue = true;
           req.end('data');
@@ -130,11 +134,15 @@ describe('HTTP/1.1 behaviour through the proxy', () => {
     for (const c of gen(SIZE, chunk)) expected.update(c);
     const expectedHex = expected.digest('hex');
     const downHex = await new Promise<string>((resolve, reject) => {
-      const req = http.request(p.url('/'), { method: 'POST', agent: false, headers: { 'Content-Length': String(SIZE) } }, (res) => {
-        const h = createHash('sha256');
-        res.on('data', (c) => h.update(c));
-        res.on('end', () => resolve(h.digest('hex')));
-      });
+      const req = http.request(
+        p.url('/'),
+        { method: 'POST', agent: false, headers: { 'Content-Length': String(SIZE) } },
+        (res) => {
+          const h = createHash('sha256');
+          res.on('data', (c) => h.update(c));
+          res.on('end', () => resolve(h.digest('hex')));
+        },
+      );
       req.on('error', reject);
       Readable.from(gen(SIZE, chunk)).pipe(req);
     });
@@ -176,3 +184,53 @@ describe('HTTP/1.1 behaviour through the proxy', () => {
 function* gen(size: number, chunk: Buffer): Generator<Buffer> {
   for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
 }
+
+describe('downstream timeouts', () => {
+  it('a client that stalls mid-body gets 408 and the upstream request is aborted', async () => {
+    let upstreamAborted = false;
+    const origin = await startOrigin((req) => {
+      req.on('error', () => {});
+      req.socket.on('close', () => (upstreamAborted = true));
+      req.resume();
+    });
+    const p = await startProxy({ upstreamPeer: () => origin.peer() }, { serverOptions: { readTimeout: 50 } });
+    const out = await rawRequest(
+      p.port,
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc',
+      1_000,
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 408 /);
+    await waitFor(() => upstreamAborted, 2000);
+  });
+
+  it('a client that stops reading is disconnected by the write timeout; the origin is released', async () => {
+    let originDone = false;
+    const origin = await startOrigin((_req, res) => {
+      const chunk = Buffer.alloc(64 * 1024);
+      let n = 0;
+      const pump = () => {
+        while (n++ < 2000) if (!res.write(chunk)) return void res.once('drain', pump);
+        res.end();
+      };
+      res.on('close', () => (originDone = true));
+      pump();
+    });
+    const p = await startProxy(
+      { upstreamPeer: () => origin.peer() },
+      { serverOptions: { writeTimeout: 50 } },
+    );
+    const client = net.connect(p.port, '127.0.0.1');
+    client.on('error', () => {});
+    client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    client.pause(); // reads nothing, so the proxy's writes stay blocked
+    await waitFor(() => p.logs.some((l) => l.msg.includes('status: 499')), 2000);
+    await waitFor(() => originDone, 2000);
+    // Reading again, the client finds a truncated response and a closed connection.
+    let received = 0;
+    client.on('data', (c) => (received += c.length));
+    const closed = new Promise<void>((r) => client.on('close', () => r()));
+    client.resume();
+    await closed;
+    expect(received).toBeLessThan(2000 * 64 * 1024);
+  });
+});

@@ -1,4 +1,4 @@
-import { ResponseHeader } from '@pingora-ts/http';
+import type { ResponseHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, rawRequest, request, startOrigin, startProxy, waitFor } from '../test/helpers.js';
 import type { ProxyHttp } from './index.js';
@@ -15,9 +15,18 @@ describe('phase order and effects', () => {
         return { n: 0 };
       },
       earlyRequestFilter: () => void calls.push('earlyRequestFilter'),
-      requestFilter: () => (calls.push('requestFilter'), false),
-      proxyUpstreamFilter: () => (calls.push('proxyUpstreamFilter'), true),
-      upstreamPeer: () => (calls.push('upstreamPeer'), origin.peer()),
+      requestFilter: () => {
+        calls.push('requestFilter');
+        return false;
+      },
+      proxyUpstreamFilter: () => {
+        calls.push('proxyUpstreamFilter');
+        return true;
+      },
+      upstreamPeer: () => {
+        calls.push('upstreamPeer');
+        return origin.peer();
+      },
       connectedToUpstream: () => void calls.push('connectedToUpstream'),
       upstreamRequestFilter: () => void calls.push('upstreamRequestFilter'),
       upstreamResponseFilter: () => void calls.push('upstreamResponseFilter'),
@@ -59,7 +68,10 @@ describe('phase order and effects', () => {
         }
         return false;
       },
-      upstreamPeer: () => ((peerAsked = true), origin.peer()),
+      upstreamPeer: () => {
+        peerAsked = true;
+        return origin.peer();
+      },
     });
     const r = await request(p.url('/blocked'));
     expect(r.status).toBe(403);
@@ -102,7 +114,13 @@ describe('phase order and effects', () => {
 
   it('response filters edit headers; a body filter changes the body and framing stays correct', async () => {
     const origin = await startOrigin((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '5', 'X-Drop': 'x', Connection: 'X-Hop', 'X-Hop': 'h' });
+      res.writeHead(200, {
+        'Content-Type': 'text/plain',
+        'Content-Length': '5',
+        'X-Drop': 'x',
+        Connection: 'X-Hop',
+        'X-Hop': 'h',
+      });
       res.end('hello');
     });
     const p = await startProxy({
@@ -112,7 +130,8 @@ describe('phase order and effects', () => {
         await Promise.resolve();
         resp.insertHeader('Server', 'pingora-ts');
       },
-      responseBodyFilter: (_s, body) => (body ? Buffer.from(body.toString().toUpperCase().repeat(3)) : undefined),
+      responseBodyFilter: (_s, body) =>
+        body ? Buffer.from(body.toString().toUpperCase().repeat(3)) : undefined,
     });
     const r = await request(p.url('/'));
     expect(r.body).toBe('HELLOHELLOHELLO');

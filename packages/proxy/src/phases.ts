@@ -68,6 +68,7 @@ export function compilePhases<Ctx>(inner: ProxyHttp<Ctx>): Phases<Ctx> {
     else if (typeof fn !== 'function') throw new TypeError(`ProxyHttp: ${name} must be a function`);
     else table[name] = (fn as (...a: unknown[]) => unknown).bind(inner);
   }
-  table.hasResponseBodyFilter = table.upstreamResponseBodyFilter !== null || table.responseBodyFilter !== null;
+  table.hasResponseBodyFilter =
+    table.upstreamResponseBodyFilter !== null || table.responseBodyFilter !== null;
   return table as unknown as Phases<Ctx>;
 }

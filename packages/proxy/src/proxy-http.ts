@@ -17,7 +17,7 @@ export type MaybePromise<T> = T | Promise<T>;
  * What a body filter returns: `undefined` keeps the chunk as it is, a `Buffer` replaces it, `null`
  * drops it. The chunk is `undefined` when only the end of the body is being signalled.
  */
-export type BodyFilterResult = Buffer | null | undefined | void;
+export type BodyFilterResult = Buffer | null | undefined;
 
 /** Information about the upstream connection, given to `connectedToUpstream`. */
 export interface UpstreamDigest {
@@ -102,18 +102,34 @@ export interface ProxyHttp<Ctx = unknown> {
   /** Edit the response header sent downstream. */
   responseFilter?(session: Session, upstreamResponse: ResponseHeader, ctx: Ctx): MaybePromise<void>;
   /** Each upstream response body chunk (synchronous). */
-  upstreamResponseBodyFilter?(session: Session, body: Buffer | undefined, endOfStream: boolean, ctx: Ctx): BodyFilterResult;
+  upstreamResponseBodyFilter?(
+    session: Session,
+    body: Buffer | undefined,
+    endOfStream: boolean,
+    ctx: Ctx,
+  ): BodyFilterResult;
   /** Trailer fields from upstream, as a mutable flat raw array (synchronous). */
   upstreamResponseTrailerFilter?(session: Session, rawTrailers: string[], ctx: Ctx): void;
   /** Each response body chunk on its way downstream (synchronous). */
-  responseBodyFilter?(session: Session, body: Buffer | undefined, endOfStream: boolean, ctx: Ctx): BodyFilterResult;
+  responseBodyFilter?(
+    session: Session,
+    body: Buffer | undefined,
+    endOfStream: boolean,
+    ctx: Ctx,
+  ): BodyFilterResult;
   /** Trailer fields on their way downstream; return a Buffer to send it as a last body chunk instead. */
-  responseTrailerFilter?(session: Session, rawTrailers: string[], ctx: Ctx): MaybePromise<Buffer | undefined | void>;
+  responseTrailerFilter?(session: Session, rawTrailers: string[], ctx: Ctx): MaybePromise<Buffer | undefined>;
   /**
    * An error after the connection was made. Default: adds `Peer: …` context and decides a
    * `ReusedOnly` retry as (connection reused and request body fit the 64 KiB retry buffer).
    */
-  errorWhileProxy?(peer: HttpPeer, session: Session, error: PingoraError, ctx: Ctx, clientReused: boolean): PingoraError;
+  errorWhileProxy?(
+    peer: HttpPeer,
+    session: Session,
+    error: PingoraError,
+    ctx: Ctx,
+    clientReused: boolean,
+  ): PingoraError;
   /** Write the error response. Default: Pingora's mapping (502/504/400/500, or the HTTPStatus code). */
   failToProxy?(session: Session, error: PingoraError, ctx: Ctx): MaybePromise<FailToProxy>;
   /** Return true to skip the error log line for `error`. */

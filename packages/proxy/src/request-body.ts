@@ -6,7 +6,7 @@
  * `bufferRequestBody` (read ahead, still forwarded).
  */
 import type { HttpServerSession, RequestBodySink } from '@pingora-ts/core';
-import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 
 /** Pingora's request-body retry buffer size. */
 export const RETRY_BUFFER_LIMIT = 64 * 1024;
@@ -49,7 +49,10 @@ export class RequestBodyBuffer implements RequestBodySink {
   attach(target: BodyTarget): void {
     if (this.attachedBefore && this.truncated) {
       target.onBodyError(
-        PingoraError.explain(ErrorType.InternalError, 'request body exceeded the retry buffer; cannot resend it'),
+        PingoraError.explain(
+          ErrorType.InternalError,
+          'request body exceeded the retry buffer; cannot resend it',
+        ),
       );
       return;
     }
@@ -152,7 +155,8 @@ export class RequestBodyBuffer implements RequestBodySink {
   }
 
   onRequestBodyError(error: Error): void {
-    const e = clientGone(error);
+    // A typed error (e.g. a downstream read timeout) keeps its type; anything else means the client went away.
+    const e = isPingoraError(error) ? error : clientGone(error);
     this.error = e;
     this.consumerFail?.(e);
     this.consumer = this.consumerFail = undefined;

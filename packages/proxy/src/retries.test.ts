@@ -36,7 +36,12 @@ describe('retries (Pingora §2.5)', () => {
   it('connect errors are not retried unless failToConnect says so', async () => {
     const dead = await deadPort();
     let asked = 0;
-    const p = await startProxy({ upstreamPeer: () => (asked++, new HttpPeer(`127.0.0.1:${dead}`, false, '')) });
+    const p = await startProxy({
+      upstreamPeer: () => {
+        asked++;
+        return new HttpPeer(`127.0.0.1:${dead}`, false, '');
+      },
+    });
     expect((await request(p.url('/'))).status).toBe(502);
     expect(asked).toBe(1);
   });
@@ -46,7 +51,10 @@ describe('retries (Pingora §2.5)', () => {
     let asked = 0;
     const p = await startProxy(
       {
-        upstreamPeer: () => (asked++, new HttpPeer(`127.0.0.1:${dead}`, false, '')),
+        upstreamPeer: () => {
+          asked++;
+          return new HttpPeer(`127.0.0.1:${dead}`, false, '');
+        },
         failToConnect: (_s, _p, _c, e) => e.setRetry(true),
       },
       { maxRetries: 3 },
@@ -90,7 +98,12 @@ describe('retries (Pingora §2.5)', () => {
   it('a ReusedOnly failure on a fresh connection is not retried', async () => {
     const origin = await startRawOrigin((s) => s.on('data', () => s.destroy()));
     let asked = 0;
-    const p = await startProxy({ upstreamPeer: () => (asked++, origin.peer()) });
+    const p = await startProxy({
+      upstreamPeer: () => {
+        asked++;
+        return origin.peer();
+      },
+    });
     expect((await request(p.url('/'))).status).toBe(502);
     expect(asked).toBe(1);
   });

@@ -3,7 +3,14 @@
  * plus what the proxy tracks for one request — retries, the upstream peer, byte counters, and a
  * child logger made only if someone asks for it. Phases receive this object.
  */
-import type { HttpPeer, HttpServerSession, Logger, ShutdownWatch, SocketAddr } from '@pingora-ts/core';
+import type {
+  Digest,
+  HttpPeer,
+  HttpServerSession,
+  Logger,
+  ShutdownWatch,
+  SocketAddr,
+} from '@pingora-ts/core';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import { RequestBodyBuffer } from './request-body.js';
 
@@ -71,6 +78,11 @@ export class Session {
   /** The local address the request arrived on. */
   serverAddr(): SocketAddr | undefined {
     return this.downstream.serverAddr();
+  }
+
+  /** Details of the client connection: TLS version, cipher, SNI, ALPN, client certificate (Pingora's `digest()`). */
+  digest(): Digest {
+    return this.downstream.digest();
   }
 
   /** Whether the server is shutting down (Pingora's `is_process_shutting_down`). */

@@ -5,15 +5,33 @@ afterEach(closeAll);
 
 // Each vector must be refused with 400 before any byte reaches the origin.
 const VECTORS: Array<[string, string]> = [
-  ['CL and TE together', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-  ['conflicting Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd'],
-  ['duplicate Content-Length (same value)', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd'],
+  [
+    'CL and TE together',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+  ],
+  [
+    'conflicting Content-Length',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+  ],
+  [
+    'duplicate Content-Length (same value)',
+    'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd',
+  ],
   ['Content-Length list', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4, 4\r\n\r\nabcd'],
   ['non-numeric Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +4\r\n\r\nabcd'],
   ['obfuscated TE: xchunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n'],
-  ['obfuscated TE: chunked, identity', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n'],
-  ['TE with space before colon', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n'],
-  ['TE folded onto a continuation line', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n'],
+  [
+    'obfuscated TE: chunked, identity',
+    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n',
+  ],
+  [
+    'TE with space before colon',
+    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n',
+  ],
+  [
+    'TE folded onto a continuation line',
+    'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n',
+  ],
   ['bare LF line ending', 'GET / HTTP/1.1\nHost: a\n\n'],
   ['bare CR in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rc\r\n\r\n'],
   ['NUL in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n'],
@@ -33,7 +51,9 @@ describe('request smuggling vectors are refused', () => {
     const out = await rawRequest(p.port, raw);
     expect(out).toMatch(/^HTTP\/1\.1 400 /);
     expect(hits).toBe(0);
-    await waitFor(() => p.logs.some((l) => l.level === 'warn' && l.msg.startsWith('rejected malformed request')));
+    await waitFor(() =>
+      p.logs.some((l) => l.level === 'warn' && l.msg.startsWith('rejected malformed request')),
+    );
   });
 
   it('a body that turns malformed after the head was forwarded never completes upstream', async () => {

@@ -61,7 +61,9 @@ describe('WebSocket through the proxy', () => {
     const p = await startProxy({ upstreamPeer: () => origin.peer() });
     const ws = await open(`ws://127.0.0.1:${p.port}/`);
     await waitFor(() => serverSockets.length === 1);
-    const closed = new Promise<[number, string]>((r) => ws.on('close', (c, reason) => r([c, reason.toString()])));
+    const closed = new Promise<[number, string]>((r) =>
+      ws.on('close', (c, reason) => r([c, reason.toString()])),
+    );
     serverSockets[0]!.close(1013, 'try again later');
     expect(await closed).toEqual([1013, 'try again later']);
   });

@@ -23,7 +23,10 @@ export interface Origin {
   peer(): HttpPeer;
 }
 
-export async function startOrigin(handler: http.RequestListener, opts: http.ServerOptions = {}): Promise<Origin> {
+export async function startOrigin(
+  handler: http.RequestListener,
+  opts: http.ServerOptions = {},
+): Promise<Origin> {
   const server = http.createServer(opts, handler);
   const origin: Origin = {
     port: 0,
@@ -45,7 +48,9 @@ export async function startOrigin(handler: http.RequestListener, opts: http.Serv
 }
 
 /** A raw TCP origin for framing tests: `onConnection` gets each socket. */
-export async function startRawOrigin(onConnection: (s: net.Socket) => void): Promise<{ port: number; peer(): HttpPeer }> {
+export async function startRawOrigin(
+  onConnection: (s: net.Socket) => void,
+): Promise<{ port: number; peer(): HttpPeer }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -143,7 +148,13 @@ export function rawRequest(port: number, data: string | Buffer, idleMs = 300): P
 export function request(
   url: string,
   opts: http.RequestOptions & { body?: string | Buffer } = {},
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; raw: string[]; body: string; trailers: Record<string, string | undefined> }> {
+): Promise<{
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  raw: string[];
+  body: string;
+  trailers: Record<string, string | undefined>;
+}> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { agent: false, ...opts }, (res) => {
       const chunks: Buffer[] = [];

@@ -13,8 +13,6 @@ function statusFor(code: string | undefined): [number, string] {
       return [431, 'Request Header Fields Too Large'];
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return [408, 'Request Timeout'];
-    case 'HPE_INVALID_METHOD':
-    case 'HPE_INVALID_URL':
     default:
       return [400, 'Bad Request'];
   }
@@ -28,7 +26,10 @@ export function handleClientError(err: NodeJS.ErrnoException, socket: Socket, lo
   // turned out malformed after its head was accepted still gets its 400 if nothing was sent yet.
   const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
-    logger.warn({ code, client: socket.remoteAddress }, `dropped connection with malformed request data: ${err.message}`);
+    logger.warn(
+      { code, client: socket.remoteAddress },
+      `dropped connection with malformed request data: ${err.message}`,
+    );
     socket.destroy();
     return;
   }

@@ -3,12 +3,18 @@
  * `HttpServerSession`; {@link HttpServer} adapts it to the `ServerApp` contract the listening
  * service drives (Pingora's blanket `impl ServerApp for HttpServerApp`). HTTP/1.x runs on a
  * node:http server that never listens itself: accepted sockets are handed to it, so listeners,
- * connection filters and shutdown stay in the service.
+ * connection filters and shutdown stay in the service. HTTP/2 runs on node:http2 sessions made
+ * from the same accepted sockets: TLS connections that negotiated `h2`, and plaintext ones that
+ * open with the h2 preface when `h2c` is on.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { defaultLogger, type Logger } from '../logger.js';
-import { H1ServerSession } from '../protocols/h1-server-session.js';
+import { H1ServerSession, type H1SessionOptions } from '../protocols/h1-server-session.js';
+import { H2ServerConnections, sniffH2Preface } from '../protocols/h2-server.js';
+import type { H2ServerSession } from '../protocols/h2-server-session.js';
 import type { HttpServerSession } from '../protocols/server-session.js';
 import type { ShutdownWatch } from '../server/shutdown.js';
 import type { ServerApp } from './server-app.js';
@@ -16,8 +22,18 @@ import { handleClientError } from './client-error.js';
 
 /** Settings of the downstream HTTP server (Pingora's `HttpServerOptions` plus node's limits). */
 export interface HttpServerOptions {
-  /** Accept HTTP/2 with prior knowledge on plaintext listeners (HTTP/2 work). */
+  /**
+   * Accept HTTP/2 with prior knowledge (h2c) on plaintext listeners. The first bytes of each
+   * connection are peeked: the h2 preface starts HTTP/2, anything else is served as HTTP/1.x.
+   * TLS connections use HTTP/2 whenever ALPN chose `h2`, whatever this says.
+   */
   h2c?: boolean;
+  /**
+   * node:http2 options for downstream HTTP/2 sessions (Pingora's `h2_options`): `settings`
+   * (`maxConcurrentStreams` defaults to 128, `initialWindowSize`, …), `maxSessionMemory`,
+   * `maxHeaderListPairs`, …
+   */
+  h2Options?: ServerSessionOptions;
   /** Let `CONNECT` requests through to the app instead of answering 405. */
   allowConnectMethodProxying?: boolean;
   /** Requests served per connection before it is closed (`keepalive_request_limit`). */
@@ -30,6 +46,16 @@ export interface HttpServerOptions {
   requestTimeout?: number;
   /** Largest request head, bytes. Default 16 KiB (node's); larger heads get 431. */
   maxHeaderSize?: number;
+  /**
+   * Idle time allowed while reading a request body, ms (Pingora's downstream read timeout); past
+   * it the request fails with 408. Default 60 000; `null` disables. HTTP/1.x.
+   */
+  readTimeout?: number | null;
+  /**
+   * Time a response write may stay blocked on a client that reads nothing, ms; past it the
+   * connection is closed (logged as 499). Default 60 000; `null` disables. HTTP/1.x.
+   */
+  writeTimeout?: number | null;
   /** Logger for framework log lines. */
   logger?: Logger;
 }
@@ -61,7 +87,12 @@ export interface HttpServerApp {
 export class HttpServer implements ServerApp {
   /** The node:http server (never listening itself). */
   readonly h1: http.Server;
+  /** Downstream HTTP/2 connections. */
+  readonly h2: H2ServerConnections;
   readonly logger: Logger;
+  private readonly sessionOptions: H1SessionOptions;
+  private readonly h2c: boolean;
+  private readonly sniffTimeout: number;
   private shutdown: ShutdownWatch | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private draining = false;
@@ -71,6 +102,11 @@ export class HttpServer implements ServerApp {
     options: HttpServerOptions = app.serverOptions ?? {},
   ) {
     this.logger = options.logger ?? defaultLogger();
+    const timeout = (v: number | null | undefined) => (v === null ? undefined : (v ?? 60_000));
+    this.sessionOptions = {
+      readTimeout: timeout(options.readTimeout),
+      writeTimeout: timeout(options.writeTimeout),
+    };
     const h1 = http.createServer({
       maxHeaderSize: options.maxHeaderSize ?? 16_384,
       insecureHTTPParser: false,
@@ -95,18 +131,47 @@ export class HttpServer implements ServerApp {
         this.onUpgrade(req, socket, Buffer.alloc(0));
       }
     });
-    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => handleClientError(err, socket, this.logger));
+    h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+      handleClientError(err, socket, this.logger),
+    );
     // node starts its header/request timeout checks on 'listening'; this server never listens.
     h1.emit('listening');
     this.h1 = h1;
+    this.h2c = options.h2c === true;
+    this.sniffTimeout = options.headersTimeout ?? 60_000;
+    this.h2 = new H2ServerConnections(this.onH2Stream, {
+      sessionOptions: options.h2Options,
+      idleTimeoutMs: options.keepaliveTimeout ?? 60_000,
+      allowConnect: options.allowConnectMethodProxying === true,
+      logger: this.logger,
+    });
   }
 
   processNew(stream: Socket, shutdown: ShutdownWatch): void {
     this.shutdown = shutdown;
-    this.h1.emit('connection', stream);
+    const tlsSocket = stream as TLSSocket;
+    if (tlsSocket.encrypted === true) {
+      if (tlsSocket.alpnProtocol === 'h2') this.h2.accept(stream);
+      else this.h1.emit('connection', stream);
+      return;
+    }
+    if (!this.h2c) {
+      this.h1.emit('connection', stream);
+      return;
+    }
+    sniffH2Preface(stream, this.sniffTimeout, (isH2) => {
+      if (isH2) {
+        this.h2.accept(stream);
+        return;
+      }
+      this.h1.emit('connection', stream);
+      // The peeked bytes sit in the socket's buffer: flowing again hands them to the parser first.
+      stream.resume();
+    });
   }
 
   onShutdown(graceful: boolean): void {
+    this.h2.shutdown(graceful);
     if (!graceful) {
       this.h1.closeAllConnections();
       return;
@@ -122,22 +187,31 @@ export class HttpServer implements ServerApp {
 
   async cleanup(): Promise<void> {
     if (this.drainTimer !== undefined) clearInterval(this.drainTimer);
-    clearInterval((this.h1 as unknown as { [k: symbol]: NodeJS.Timeout })[connectionsCheckingInterval(this.h1)]);
+    clearInterval(
+      (this.h1 as unknown as { [k: symbol]: NodeJS.Timeout })[connectionsCheckingInterval(this.h1)],
+    );
     await this.app.httpCleanup?.();
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.dispatch(new H1ServerSession(req, res), res);
+    this.dispatch(new H1ServerSession(req, res, undefined, false, this.sessionOptions), res);
   };
 
   private readonly onCheckContinue = (req: IncomingMessage, res: ServerResponse): void => {
     // 100 Continue is sent when the app first reads the body, so a refused request costs no upload.
-    this.dispatch(new H1ServerSession(req, res, undefined, true), res);
+    this.dispatch(new H1ServerSession(req, res, undefined, true, this.sessionOptions), res);
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     socket.on('error', noop);
-    this.dispatch(new H1ServerSession(req, undefined, { socket, head }), undefined);
+    this.dispatch(
+      new H1ServerSession(req, undefined, { socket, head }, false, this.sessionOptions),
+      undefined,
+    );
+  };
+
+  private readonly onH2Stream = (session: H2ServerSession): void => {
+    this.run(session);
   };
 
   private dispatch(session: H1ServerSession, res: ServerResponse | undefined): void {
@@ -148,12 +222,19 @@ export class HttpServer implements ServerApp {
         ? 'HTTP/1.1 request without Host'
         : undefined;
     if (bad !== undefined) {
-      this.logger.warn({ client: req.socket.remoteAddress, status: 400 }, `rejected malformed request: ${bad}`);
+      this.logger.warn(
+        { client: req.socket.remoteAddress, status: 400 },
+        `rejected malformed request: ${bad}`,
+      );
       session.setKeepalive(undefined);
       session.respondError(400);
       return;
     }
     if (this.draining && res !== undefined) res.shouldKeepAlive = false;
+    this.run(session);
+  }
+
+  private run(session: HttpServerSession): void {
     const shutdown = this.shutdown ?? NEVER_SHUTDOWN;
     let r: void | Promise<void>;
     try {
@@ -175,7 +256,9 @@ export class HttpServer implements ServerApp {
 }
 
 function connectionsCheckingInterval(server: http.Server): symbol {
-  return Object.getOwnPropertySymbols(server).find((s) => s.description === 'http.server.connectionsCheckingInterval')!;
+  return Object.getOwnPropertySymbols(server).find(
+    (s) => s.description === 'http.server.connectionsCheckingInterval',
+  )!;
 }
 
 const NEVER_SHUTDOWN: ShutdownWatch = {

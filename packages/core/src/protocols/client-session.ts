@@ -35,7 +35,10 @@ export class ClientSession implements UpstreamResponseHandler {
 
   constructor(
     readonly conn: UpstreamSession,
-    private readonly timeouts = { readTimeout: undefined as number | undefined, writeTimeout: undefined as number | undefined },
+    private readonly timeouts = {
+      readTimeout: undefined as number | undefined,
+      writeTimeout: undefined as number | undefined,
+    },
   ) {}
 
   /**
@@ -45,7 +48,12 @@ export class ClientSession implements UpstreamResponseHandler {
    */
   writeRequestHeader(req: RequestHeader): void {
     const h = req.headers;
-    this.mode = h.get('transfer-encoding') !== undefined ? 'stream' : h.get('content-length') !== undefined ? 'length' : 'none';
+    this.mode =
+      h.get('transfer-encoding') !== undefined
+        ? 'stream'
+        : h.get('content-length') !== undefined
+          ? 'length'
+          : 'none';
     this.conn.sendRequest(req, this, this.mode, this.timeouts);
   }
 
@@ -91,7 +99,12 @@ export class ClientSession implements UpstreamResponseHandler {
   // --- UpstreamResponseHandler ---
 
   onResponseHeader(head: ParsedResponseHead): void {
-    this.head = ResponseHeader.fromRaw(head.status, head.rawHeaders, head.reason, head.minorVersion === 0 ? '1.0' : '1.1');
+    this.head = ResponseHeader.fromRaw(
+      head.status,
+      head.rawHeaders,
+      head.reason,
+      head.minorVersion === 0 ? '1.0' : '1.1',
+    );
     this.wake();
   }
 

@@ -65,7 +65,12 @@ export interface UpstreamSession {
    * Sends `req` (framing fields are adjusted to `bodyMode`) and starts waiting for the response.
    * Returns false when the transport's buffer is full.
    */
-  sendRequest(req: RequestHeader, handler: UpstreamResponseHandler, bodyMode: RequestBodyMode, timeouts: ExchangeTimeouts): boolean;
+  sendRequest(
+    req: RequestHeader,
+    handler: UpstreamResponseHandler,
+    bodyMode: RequestBodyMode,
+    timeouts: ExchangeTimeouts,
+  ): boolean;
   /** Request body bytes; false = wait for {@link onDrain}. */
   writeBody(chunk: Buffer): boolean;
   /** Ends the request body, with trailer fields where the protocol allows them. */
@@ -90,7 +95,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   /** Exchanges completed on this connection before the current one. */
   requestsServed = 0;
   /** Called when the connection dies while idle in a pool. */
-  onIdleClose: (() => void) | undefined = undefined;
+  onIdleClose: ((session: H1ClientSession) => void) | undefined = undefined;
 
   private readonly parser: H1ResponseParser;
   private handler: UpstreamResponseHandler | undefined;
@@ -141,7 +146,12 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
    * (Transfer-Encoding is set and Content-Length removed). Returns `false` when the socket's
    * buffer is full (wait for `onDrain`).
    */
-  sendRequest(req: RequestHeader, handler: UpstreamResponseHandler, bodyMode: RequestBodyMode, timeouts: ExchangeTimeouts): boolean {
+  sendRequest(
+    req: RequestHeader,
+    handler: UpstreamResponseHandler,
+    bodyMode: RequestBodyMode,
+    timeouts: ExchangeTimeouts,
+  ): boolean {
     if (this.handler !== undefined) throw new Error('H1ClientSession: exchange already in progress');
     let framing = '';
     if (bodyMode === 'stream') {
@@ -319,7 +329,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
       if (this.parser.awaitingFirstByte) e.setRetry('ReusedOnly');
       this.fail(e);
     } else {
-      this.onIdleClose?.();
+      this.onIdleClose?.(this);
     }
   };
 
@@ -377,14 +387,20 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   private readonly onReadTimeout = (): void => {
     if (this.handler === undefined || this.paused) return;
     this.fail(
-      PingoraError.explain(ErrorType.ReadTimedout, `no response data for ${this.timeouts.readTimeout} ms`).asUp(),
+      PingoraError.explain(
+        ErrorType.ReadTimedout,
+        `no response data for ${this.timeouts.readTimeout} ms`,
+      ).asUp(),
     );
   };
 
   private readonly onWriteTimeout = (): void => {
     if (this.handler === undefined) return;
     this.fail(
-      PingoraError.explain(ErrorType.WriteTimedout, `request write blocked for ${this.timeouts.writeTimeout} ms`).asUp(),
+      PingoraError.explain(
+        ErrorType.WriteTimedout,
+        `request write blocked for ${this.timeouts.writeTimeout} ms`,
+      ).asUp(),
     );
   };
 }

@@ -52,7 +52,9 @@ describe('H1ResponseParser', () => {
   });
 
   it('de-chunks bodies with extensions and collects trailers', () => {
-    const ev = feed('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n');
+    const ev = feed(
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\nX-U: 2\r\n\r\n',
+    );
     expect(ev.heads[0]!.framing).toBe('chunked');
     expect(ev.body).toBe('abc0123456789');
     expect(ev.trailers).toEqual([['X-T', '1', 'X-U', '2']]);
@@ -71,18 +73,26 @@ describe('H1ResponseParser', () => {
   });
 
   it('HTTP/1.0 keep-alive with Content-Length is reusable; Connection: close is not', () => {
-    expect(feed('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').heads[0]!.keepAlive).toBe(true);
-    expect(feed('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').heads[0]!.keepAlive).toBe(false);
+    expect(
+      feed('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').heads[0]!.keepAlive,
+    ).toBe(true);
+    expect(
+      feed('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').heads[0]!.keepAlive,
+    ).toBe(false);
   });
 
   it('HEAD responses, 204 and 304 have no body whatever the headers say', () => {
     expect(feed('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n', true).complete).toEqual([undefined]);
     expect(feed('HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n').heads[0]!.framing).toBe('none');
-    expect(feed('HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n').complete).toEqual([undefined]);
+    expect(feed('HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n').complete).toEqual([
+      undefined,
+    ]);
   });
 
   it('passes 1xx informational responses and continues with the final one', () => {
-    const ev = feed('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx');
+    const ev = feed(
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx',
+    );
     expect(ev.info).toEqual([100, 103]);
     expect(ev.heads.map((h) => h.status)).toEqual([200]);
     expect(ev.body).toBe('x');
@@ -91,7 +101,12 @@ describe('H1ResponseParser', () => {
   it('101 completes at the head and hands over the bytes that follow', () => {
     const [p, ev] = parser();
     p.reset(false);
-    p.execute(Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi', 'latin1'));
+    p.execute(
+      Buffer.from(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi',
+        'latin1',
+      ),
+    );
     expect(ev.heads[0]!.upgrade).toBe(true);
     expect(ev.complete).toEqual(['\x81\x02hi']);
   });
@@ -105,7 +120,9 @@ describe('H1ResponseParser', () => {
   });
 
   it('TE and CL together: TE wins and the connection is not reused', () => {
-    const ev = feed('HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n');
+    const ev = feed(
+      'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n',
+    );
     expect(ev.heads[0]).toMatchObject({ framing: 'chunked', keepAlive: false });
     expect(ev.body).toBe('a');
   });
@@ -146,7 +163,9 @@ describe('H1ResponseParser', () => {
     expect(() => p.execute(Buffer.from(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(100)}`))).toThrow(/too large/);
     const [q] = parser({ maxHeaders: 2 });
     q.reset(false);
-    expect(() => q.execute(Buffer.from('HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n'))).toThrow(/too many/);
+    expect(() => q.execute(Buffer.from('HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n'))).toThrow(
+      /too many/,
+    );
   });
 
   it('EOF before any byte is ConnectionClosed retryable on reuse; mid-response it is not', () => {

@@ -52,11 +52,12 @@ export interface ResponseParserLimits {
 const DEFAULT_LIMITS: ResponseParserLimits = { maxHeadBytes: 1_048_575, maxHeaders: 256 };
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, obs-text, SP and HTAB only; CR, LF, NUL and other CTLs are refused.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const CHUNK_SIZE = /^[0-9A-Fa-f]{1,15}$/;
 const MAX_LINE = 8192;
 
-const enum State {
+enum State {
   Head,
   Length,
   ChunkSize,
@@ -136,8 +137,10 @@ export class H1ResponseParser {
           }
           this.startBody(head);
           this.sink.onHead(head);
-          if (head.upgrade) return this.complete(buf, off);
-          if ((this.state as State) === State.Done) return this.complete(buf, off);
+          if (head.upgrade || (this.state as State) === State.Done) {
+            this.complete(buf, off);
+            return;
+          }
           break;
         }
         case State.Length: {
@@ -147,7 +150,8 @@ export class H1ResponseParser {
           off += n;
           if (this.remaining === 0) {
             this.state = State.Done;
-            return this.complete(buf, off);
+            this.complete(buf, off);
+            return;
           }
           break;
         }
@@ -170,7 +174,10 @@ export class H1ResponseParser {
             throw invalid('chunk size or trailer line not ended by CRLF');
           }
           if (this.state === State.ChunkSize) this.onChunkSizeLine(line.slice(0, -1));
-          else if (this.onTrailerLine(line.slice(0, -1))) return this.complete(buf, off);
+          else if (this.onTrailerLine(line.slice(0, -1))) {
+            this.complete(buf, off);
+            return;
+          }
           break;
         }
         case State.ChunkData: {
@@ -280,7 +287,8 @@ export class H1ResponseParser {
     const name = colon > 0 ? line.slice(0, colon) : '';
     const value = trimOws(line.slice(colon + 1));
     if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw invalid('invalid trailer field');
-    (this.trailers ??= []).push(name, value);
+    if (this.trailers === undefined) this.trailers = [];
+    this.trailers.push(name, value);
     if (this.trailers.length > this.limits.maxHeaders * 2) throw invalid('too many trailer fields');
     return false;
   }
@@ -320,7 +328,8 @@ export class H1ResponseParser {
       const name = text.slice(pos, colon);
       const value = trimOws(text.slice(colon + 1, next));
       // Whitespace before the colon or a folded line fails TOKEN: both are refused (RFC 9112 §5).
-      if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw invalid(`invalid header field ${JSON.stringify(name)}`);
+      if (!TOKEN.test(name) || BAD_VALUE.test(value))
+        throw invalid(`invalid header field ${JSON.stringify(name)}`);
       raw.push(name, value);
       if (raw.length > this.limits.maxHeaders * 2) throw invalid('too many header fields');
       switch (name.length) {

@@ -6,22 +6,38 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { RequestHeader, ResponseHeader, responseHeadToWire } from '@pingora-ts/http';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import { getSslDigest } from '@pingora-ts/tls-openssl';
 import { cannedErrorHeaders } from './canned.js';
 import type {
+  Digest,
   HttpServerSession,
   RequestBodySink,
   SessionTiming,
   SocketAddr,
 } from './server-session.js';
 
-/** Per-session settings from the HTTP server options. */
+/** Per-session timeouts from the HTTP server options (ms; `undefined` = none). */
 export interface H1SessionOptions {
-  /** Keep-alive timeout to advertise when the app calls `setKeepalive(n)` (node owns the real timer). */
-  readonly keepaliveTimeoutMs: number;
+  /** Idle time allowed while waiting for request body bytes (Pingora's downstream read timeout). */
+  readonly readTimeout: number | undefined;
+  /** Time a response write may stay blocked on a client that takes nothing. */
+  readonly writeTimeout: number | undefined;
 }
 
-function addr(address: string | undefined, port: number | undefined, family: string | undefined): SocketAddr | undefined {
+/** Pingora's downstream read timeout (60 s); the same bound for a client that stops reading. */
+export const DEFAULT_H1_SESSION_OPTIONS: H1SessionOptions = Object.freeze({
+  readTimeout: 60_000,
+  writeTimeout: 60_000,
+});
+
+function addr(
+  address: string | undefined,
+  port: number | undefined,
+  family: string | undefined,
+): SocketAddr | undefined {
   return address === undefined ? undefined : { address, port: port ?? 0, family: family ?? '' };
 }
 
@@ -67,6 +83,8 @@ export class H1ServerSession implements HttpServerSession {
   private upgradeHead: Buffer | undefined;
   private continueSent = false;
   private bodyStarted = false;
+  private readTimer: FastTimer | undefined;
+  private writeTimer: FastTimer | undefined;
 
   /**
    * @param req the parsed request
@@ -77,6 +95,7 @@ export class H1ServerSession implements HttpServerSession {
     readonly res: ServerResponse | undefined,
     upgrade?: { socket: Socket; head: Buffer },
     readonly expectContinue = false,
+    private readonly options: H1SessionOptions = DEFAULT_H1_SESSION_OPTIONS,
   ) {
     const framing = requestFraming(req.rawHeaders);
     this.hasRequestBody = framing !== NO_BODY;
@@ -91,7 +110,12 @@ export class H1ServerSession implements HttpServerSession {
     let h = this.header;
     if (h === undefined) {
       const req = this.req;
-      this.header = h = RequestHeader.fromRaw(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, req.httpVersion);
+      this.header = h = RequestHeader.fromRaw(
+        req.method ?? 'GET',
+        req.url ?? '/',
+        req.rawHeaders,
+        req.httpVersion,
+      );
     }
     return h;
   }
@@ -108,6 +132,10 @@ export class H1ServerSession implements HttpServerSession {
   serverAddr(): SocketAddr | undefined {
     const s = this.req.socket;
     return addr(s.localAddress, s.localPort, s.localFamily);
+  }
+
+  digest(): Digest {
+    return { sslDigest: getSslDigest(this.req.socket) };
   }
 
   isUpgradeReq(): boolean {
@@ -145,7 +173,8 @@ export class H1ServerSession implements HttpServerSession {
       };
       const onClose = () => {
         cleanup();
-        if (!req.complete) reject(new Error('client closed the connection before the request body was complete'));
+        if (!req.complete)
+          reject(new Error('client closed the connection before the request body was complete'));
         else resolve(undefined);
       };
       req.on('readable', onReadable);
@@ -172,22 +201,26 @@ export class H1ServerSession implements HttpServerSession {
     this.bodyStarted = true;
     req.on('data', this.onReqData);
     req.on('end', this.onReqEnd);
+    this.armReadTimeout();
     req.on('error', this.onReqError);
     req.on('close', this.onReqClose);
   }
 
   private readonly onReqData = (chunk: Buffer): void => {
+    this.readTimer?.refresh();
     this.bodyBytesRead += chunk.length;
     this.sink?.onRequestBody(chunk);
   };
 
   private readonly onReqEnd = (): void => {
+    this.readTimer?.clear();
     const t = this.req.rawTrailers;
     this.sink?.onRequestBodyEnd(t.length > 0 ? t : undefined);
     this.sink = undefined;
   };
 
   private readonly onReqError = (e: Error): void => {
+    this.readTimer?.clear();
     this.sink?.onRequestBodyError(e);
     this.sink = undefined;
   };
@@ -198,13 +231,51 @@ export class H1ServerSession implements HttpServerSession {
     }
   };
 
+  // While paused for backpressure the client is not the one being slow: no read timeout then.
   pauseRequestBody(): void {
     this.req.pause();
+    this.readTimer?.clear();
   }
 
   resumeRequestBody(): void {
     this.req.resume();
+    this.armReadTimeout();
   }
+
+  private armReadTimeout(): void {
+    const ms = this.options.readTimeout;
+    this.readTimer?.clear();
+    this.readTimer = undefined;
+    if (ms === undefined || !this.bodyStarted || this.req.readableEnded) return;
+    this.readTimer = fastTimeout(this.onReadTimeout, ms);
+  }
+
+  private readonly onReadTimeout = (): void => {
+    const e = PingoraError.explain(
+      ErrorType.ReadTimedout,
+      `no request body data for ${this.options.readTimeout} ms`,
+    ).asDown();
+    this.sink?.onRequestBodyError(e);
+    this.sink = undefined;
+  };
+
+  private armWriteTimeout(): void {
+    const ms = this.options.writeTimeout;
+    if (ms === undefined || this.writeTimer?.pending === true) return;
+    this.writeTimer = fastTimeout(this.onWriteTimeout, ms);
+    (this.res ?? this.upgradeSocket!).once('drain', this.onWriteDrained);
+  }
+
+  private readonly onWriteDrained = (): void => {
+    this.writeTimer?.clear();
+  };
+
+  // A client that takes nothing for this long is gone (even after the response was ended: the
+  // bytes still queued for it would otherwise hold the connection forever).
+  private readonly onWriteTimeout = (): void => {
+    (this.res?.socket ?? this.upgradeSocket ?? this.req.socket)?.destroy();
+    this.markFinished();
+  };
 
   async drainRequestBody(): Promise<void> {
     while ((await this.readRequestBody()) !== undefined) {
@@ -242,6 +313,7 @@ export class H1ServerSession implements HttpServerSession {
     if (chunk !== undefined && chunk.length > 0) {
       this.bodyBytesSent += chunk.length;
       ok = this.res === undefined ? this.upgradeSocket!.write(chunk) : this.res.write(chunk);
+      if (!ok) this.armWriteTimeout();
     }
     if (endOfStream) this.end();
     return ok;

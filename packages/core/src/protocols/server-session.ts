@@ -3,12 +3,22 @@
  * now, HTTP/2 streams later). The proxy and `ServeHttp` apps depend on this interface only.
  */
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import type { SslDigest } from '@pingora-ts/tls-openssl';
 
 /** Address of one end of a connection. */
 export interface SocketAddr {
   address: string;
   port: number;
   family: string;
+}
+
+/**
+ * Facts about the downstream connection (Pingora's `Digest`). `sslDigest` is set when the client
+ * connected over TLS: protocol version, cipher, SNI, ALPN, client certificate, and what
+ * `handshakeCompleteCallback` returned.
+ */
+export interface Digest {
+  readonly sslDigest: SslDigest | undefined;
 }
 
 /** Receives the request body in push mode; see {@link HttpServerSession.pumpRequestBody}. */
@@ -43,6 +53,8 @@ export interface HttpServerSession {
   clientAddr(): SocketAddr | undefined;
   /** The local address the request arrived on. */
   serverAddr(): SocketAddr | undefined;
+  /** Connection facts; `digest().sslDigest !== undefined` means the request came over TLS (HTTPS). */
+  digest(): Digest;
   /** Timing marks. */
   readonly timing: SessionTiming;
 

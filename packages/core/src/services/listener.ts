@@ -1,11 +1,12 @@
 /**
- * Listener configuration and binding: what a listening `Service` listens on (TCP address or Unix
- * socket path), the socket options Node can apply, and the bind procedure (stale Unix socket
- * removal, permissions, `EADDRINUSE` retries).
+ * Listener configuration and binding: what a listening `Service` listens on (TCP address, with
+ * TLS settings for a TLS listener, or Unix socket path), the socket options Node can apply, and
+ * the bind procedure (stale Unix socket removal, permissions, `EADDRINUSE` retries).
  */
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
+import type { TlsSettings } from '@pingora-ts/tls-openssl';
 import type { Logger } from '../logger.js';
 
 /**
@@ -30,19 +31,29 @@ export interface TcpSocketOptions {
 }
 
 /**
- * Where a service listens. TLS listeners will extend the `tcp` variant with their settings (a
- * later addition); nothing else changes for callers.
+ * Where a service listens: a TCP address (a TLS listener when `tls` is set: each connection
+ * completes its handshake before the app sees it) or a Unix socket.
  */
 export type ListenerConfig =
-  | { readonly kind: 'tcp'; readonly addr: string; readonly options?: TcpSocketOptions | undefined }
+  | {
+      readonly kind: 'tcp';
+      readonly addr: string;
+      readonly options?: TcpSocketOptions | undefined;
+      readonly tls?: TlsSettings | undefined;
+    }
   | { readonly kind: 'uds'; readonly path: string; readonly mode?: number | undefined };
 
-/** Constructors for {@link ListenerConfig} (Pingora's `ListenerConfig::tcp` / `::uds`). */
+/** Constructors for {@link ListenerConfig} (Pingora's `ListenerConfig::tcp` / `::uds` / `.tls()`). */
 export const ListenerConfig = {
   /** A TCP listener on `addr` (`"0.0.0.0:6188"`, `"[::1]:8080"`, `"localhost:0"`). */
   tcp(addr: string, options?: TcpSocketOptions): ListenerConfig {
     parseTcpAddress(addr);
     return { kind: 'tcp', addr, options };
+  },
+  /** A TLS listener on `addr` with `settings` (certificate, ALPN, client certificates…). */
+  tls(addr: string, settings: TlsSettings, options?: TcpSocketOptions): ListenerConfig {
+    parseTcpAddress(addr);
+    return { kind: 'tcp', addr, options, tls: settings };
   },
   /** A Unix domain socket at `path` with permission bits `mode` (default 0o666). */
   uds(path: string, mode = 0o666): ListenerConfig {

@@ -9,6 +9,7 @@
  */
 import type * as net from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { TlsSettings } from '@pingora-ts/tls-openssl';
 import type { ServerApp } from '../apps/server-app.js';
 import { defaultLogger, type Logger, levelEnabled } from '../logger.js';
 import type { ShutdownWatch } from '../server/shutdown.js';
@@ -30,6 +31,7 @@ import {
   type RemoteAddress,
 } from './connections.js';
 import type { ServerService } from './service.js';
+import { startTlsHandshake } from './tls-accept.js';
 
 /** Options of a listening {@link Service}. */
 export interface ServiceOptions {
@@ -56,6 +58,10 @@ const noop = (): void => {};
  * svc.addUds('/tmp/echo.sock', 0o660);
  * svc.setConnectionFilter(({ address }) => !address.startsWith('10.'));
  * server.addService(svc);
+ *
+ * // HTTPS: the handshake completes before the app sees the connection.
+ * const web = new Service('web', new HttpServer(app));
+ * web.addTls('0.0.0.0:443', '/etc/ssl/site.pem', '/etc/ssl/site.key');
  * ```
  */
 export class Service<A extends ServerApp = ServerApp> implements ServerService {
@@ -94,6 +100,23 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
   /** Pingora's `add_tcp_with_settings`: {@link Service.addTcp} with socket options. */
   addTcpWithSettings(addr: string, options: TcpSocketOptions): this {
     return this.addTcp(addr, options);
+  }
+
+  /**
+   * Listen with TLS on `addr` using the Mozilla intermediate profile, the certificate chain at
+   * `certPath` and the key at `keyPath` (Pingora's `add_tls`). Reads the files now: throws a
+   * `FileReadError`, or an `InternalError` for invalid PEM.
+   */
+  addTls(addr: string, certPath: string, keyPath: string): this {
+    return this.addListener(ListenerConfig.tls(addr, TlsSettings.intermediate(certPath, keyPath)));
+  }
+
+  /**
+   * Listen with TLS on `addr` with `settings` (ALPN, SNI callbacks, client certificates, handshake
+   * timeout) and optional socket options (Pingora's `add_tls_with_settings`).
+   */
+  addTlsWithSettings(addr: string, socketOptions: TcpSocketOptions | undefined, settings: TlsSettings): this {
+    return this.addListener(ListenerConfig.tls(addr, settings, socketOptions));
   }
 
   /** Listen on a Unix socket; a stale socket file is removed first, then `mode` is applied. */
@@ -153,7 +176,13 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
   }
 
   async #bind(cfg: ListenerConfig): Promise<void> {
-    const server = await openListener(cfg, (socket) => this.#accept(socket), this.#bindRetry, this.#logger);
+    const tls = cfg.kind === 'tcp' ? cfg.tls : undefined;
+    const server = await openListener(
+      cfg,
+      (socket) => this.#accept(socket, tls),
+      this.#bindRetry,
+      this.#logger,
+    );
     this.#endpoints.push({ cfg, server });
     const bound = boundAddress(server);
     this.#logger.info(
@@ -162,18 +191,20 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
     );
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, tls: TlsSettings | undefined): void {
     // Before anything else: a peer's RST must never become an uncaught 'error'.
     socket.on('error', noop);
+    // The raw socket stays tracked under TLS: it closes with the TLS socket, and destroying it
+    // (fast shutdown) destroys the TLS socket too.
     this.#tracker.add(socket);
     const filter = this.#filter;
     if (filter === undefined) {
-      this.#handOff(socket);
+      this.#handOff(socket, tls);
       return;
     }
     const remote = remoteOf(socket);
     applyFilter(filter, remote, (accept, err) => {
-      if (accept) this.#handOff(socket);
+      if (accept) this.#handOff(socket, tls);
       else this.#reject(socket, remote, err);
     });
   }
@@ -186,7 +217,13 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
       this.#logger.debug({ remote }, 'connection rejected by filter');
   }
 
-  #handOff(socket: net.Socket): void {
+  #handOff(socket: net.Socket, tls: TlsSettings | undefined): void {
+    if (socket.destroyed) return;
+    if (tls === undefined) this.#process(socket);
+    else startTlsHandshake(socket, tls, this.#logger, this.#process);
+  }
+
+  readonly #process = (socket: net.Socket): void => {
     if (socket.destroyed) return;
     let result: void | Promise<void>;
     try {
@@ -196,7 +233,7 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
       return;
     }
     if (result !== undefined) result.then(undefined, (err: unknown) => this.#appFailed(socket, err));
-  }
+  };
 
   #appFailed(socket: net.Socket, err: unknown): void {
     this.#logger.error({ err }, 'app failed on a connection');

@@ -8,28 +8,19 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import { isCertVerifyError } from '@pingora-ts/tls-openssl';
 import type { HttpPeer } from './peer.js';
 import { tlsConnectOptions } from './tls-options.js';
 
-const CERT_ERRORS = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-]);
-
-/** Maps a socket-level connect failure to Pingora's error types. */
+/**
+ * Maps a socket-level connect failure to Pingora's error types. During the TLS stage a
+ * certificate verification failure is `InvalidCert`, anything else `TLSHandshakeFailure`; the
+ * context names the peer and node's code (the cause keeps node's message).
+ */
 export function connectError(err: NodeJS.ErrnoException, peer: HttpPeer, tlsStage: boolean): PingoraError {
   const code = err.code ?? '';
   let type: ErrorType;
-  if (tlsStage) type = CERT_ERRORS.has(code) ? ErrorType.InvalidCert : ErrorType.TLSHandshakeFailure;
+  if (tlsStage) type = isCertVerifyError(code) ? ErrorType.InvalidCert : ErrorType.TLSHandshakeFailure;
   else if (code === 'ECONNREFUSED' || code === 'ENOENT') type = ErrorType.ConnectRefused;
   else if (code === 'ETIMEDOUT') type = ErrorType.ConnectTimedout;
   else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') type = ErrorType.ConnectNoRoute;
@@ -72,7 +63,8 @@ export function connectPeer(peer: HttpPeer): Promise<net.Socket> {
       const ms = total ? o.totalConnectionTimeout : o.connectionTimeout;
       finish(PingoraError.explain(type, `${peer} timed out after ${ms} ms`).asUp());
     };
-    if (o.totalConnectionTimeout !== undefined) totalTimer = fastTimeout(onTimeout, o.totalConnectionTimeout, true);
+    if (o.totalConnectionTimeout !== undefined)
+      totalTimer = fastTimeout(onTimeout, o.totalConnectionTimeout, true);
     if (o.connectionTimeout !== undefined) stageTimer = fastTimeout(onTimeout, o.connectionTimeout, false);
 
     const tcp =
@@ -95,7 +87,16 @@ export function connectPeer(peer: HttpPeer): Promise<net.Socket> {
       tlsStage = true;
       stageTimer?.clear();
       if (o.connectionTimeout !== undefined) stageTimer = fastTimeout(onTimeout, o.connectionTimeout, false);
-      const secure = tls.connect({ ...tlsConnectOptions(peer), socket: tcp });
+      let secure: tls.TLSSocket;
+      try {
+        secure = tls.connect({ ...tlsConnectOptions(peer), socket: tcp });
+      } catch (err) {
+        // Invalid TLS material on the peer (CA, client certificate): nothing was sent.
+        finish(
+          PingoraError.because(ErrorType.TLSHandshakeFailure, `${peer} invalid TLS settings`, err).asUp(),
+        );
+        return;
+      }
       sockets.push(secure);
       secure.on('error', onError);
       secure.once('secureConnect', () => finish(undefined, secure));

@@ -3,7 +3,7 @@ import type net from 'node:net';
 import { ErrorType } from '@pingora-ts/error';
 import { RequestHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { H1ClientSession, UpstreamResponseHandler } from '../protocols/h1-client.js';
+import type { UpstreamResponseHandler, UpstreamSession } from '../protocols/h1-client.js';
 import type { ParsedResponseHead } from '../protocols/h1-response-parser.js';
 import { Connector } from './connector.js';
 import { HttpPeer, parsePeerAddress } from './peer.js';
@@ -30,7 +30,7 @@ async function origin(): Promise<{ port: number; sockets: Set<net.Socket> }> {
 }
 
 /** One GET on `conn`; resolves with the status and body. */
-function get(conn: H1ClientSession): Promise<{ head: ParsedResponseHead; body: string }> {
+function get(conn: UpstreamSession): Promise<{ head: ParsedResponseHead; body: string }> {
   return new Promise((resolve, reject) => {
     let head: ParsedResponseHead | undefined;
     let body = '';
@@ -137,7 +137,9 @@ describe('Connector and pool', () => {
     expect(err.type).toBe(ErrorType.ConnectRefused);
     expect(err.source).toBe('Upstream');
     expect(String(err)).toContain('127.0.0.1:1');
-    const uds = await c.newHttpSession(HttpPeer.newUds('/nonexistent/pingora.sock', false, '')).catch((e) => e);
+    const uds = await c
+      .newHttpSession(HttpPeer.newUds('/nonexistent/pingora.sock', false, ''))
+      .catch((e) => e);
     expect(uds.type).toBe(ErrorType.ConnectRefused);
   });
 

@@ -125,10 +125,16 @@ function identity(v: unknown): string {
   let id: number | undefined;
   if (typeof v === 'string') {
     id = stringIds.get(v);
-    if (id === undefined) stringIds.set(v, (id = nextId++));
+    if (id === undefined) {
+      id = nextId++;
+      stringIds.set(v, id);
+    }
   } else if (typeof v === 'object') {
     id = objectIds.get(v);
-    if (id === undefined) objectIds.set(v, (id = nextId++));
+    if (id === undefined) {
+      id = nextId++;
+      objectIds.set(v, id);
+    }
   } else {
     return String(v);
   }

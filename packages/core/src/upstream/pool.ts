@@ -56,12 +56,12 @@ export class ConnectionPool {
     }
     const e: Entry = { session, timer: undefined };
     if (Number.isFinite(idleTimeoutMs)) e.timer = fastTimeout(this.onIdleTimeout, idleTimeoutMs, session);
-    session.onIdleClose = () => this.remove(session);
+    session.onIdleClose = this.onIdleClose;
     this.entries.set(session, e);
     this.lru.add(e);
-    let stack = this.byKey.get(session.reuseKey);
-    if (stack === undefined) this.byKey.set(session.reuseKey, (stack = []));
-    stack.push(e);
+    const stack = this.byKey.get(session.reuseKey);
+    if (stack === undefined) this.byKey.set(session.reuseKey, [e]);
+    else stack.push(e);
     return true;
   }
 
@@ -92,6 +92,9 @@ export class ConnectionPool {
     this.lru.delete(e);
     this.entries.delete(e.session);
   }
+
+  // One bound handler for every pooled connection: releasing a connection allocates no closure.
+  private readonly onIdleClose = (session: H1ClientSession): void => this.remove(session);
 
   private readonly onIdleTimeout = (session: H1ClientSession): void => {
     this.remove(session);

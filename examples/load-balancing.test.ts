@@ -1,0 +1,116 @@
+import { Backend } from '@pingora-ts/load-balancing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { consoleLogger } from './lib/console-logger.js';
+import * as loadBalancer from './load-balancer.js';
+import { type DemoOrigin, startDemoOrigin } from './lib/demo-origins.js';
+import type { Running } from './lib/run.js';
+import * as mainJob from './main.js';
+import * as multiLb from './multi-lb.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function origin(name: string): Promise<DemoOrigin> {
+  const o = await startDemoOrigin(name);
+  cleanup.push(() => o.close());
+  return o;
+}
+
+function track<T extends Running>(r: T): T {
+  cleanup.push(() => r.close());
+  return r;
+}
+
+async function get(port: number, path = '/') {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: (await res.text()).trim() };
+}
+
+async function bodies(port: number, n: number, path = '/'): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await get(port, path);
+    expect(r.status).toBe(200);
+    out.push(r.body);
+  }
+  return out;
+}
+
+/** The demo's human-readable logger, printing into an array. */
+function lines() {
+  const out: string[] = [];
+  return { out, logger: consoleLogger((l) => out.push(l)) };
+}
+
+describe('load-balancing examples', () => {
+  it('load-balancer round-robins, sets Host, and skips an origin whose port closed after a check', async () => {
+    const os = [await origin('a'), await origin('b'), await origin('c')];
+    const r = track(
+      await loadBalancer.main(
+        0,
+        os.map((o) => o.addr),
+      ),
+    );
+    r.upstreams.logger = lines().logger;
+    // Round robin over the backends sorted by address (ports are not handed out in order).
+    const seq = await bodies(r.ports[0]!, 6);
+    expect(new Set(seq.slice(0, 3))).toEqual(new Set(['hello from a', 'hello from b', 'hello from c']));
+    expect(seq.slice(3)).toEqual(seq.slice(0, 3));
+    const echo = JSON.parse((await get(r.ports[0]!, '/echo')).body);
+    expect(echo.headers.host).toBe('one.one.one.one');
+    await os[1]!.close();
+    await r.upstreams.backends().runHealthCheck();
+    expect(r.upstreams.backends().ready(new Backend(os[1]!.addr))).toBe(false);
+    expect(new Set(await bodies(r.ports[0]!, 6))).toEqual(new Set(['hello from a', 'hello from c']));
+  });
+
+  it('multi-lb sends /one/… to cluster one and the rest to cluster two', async () => {
+    const [oneA, oneB, twoA, twoB] = [
+      await origin('one-a'),
+      await origin('one-b'),
+      await origin('two-a'),
+      await origin('two-b'),
+    ];
+    const r = track(await multiLb.main(0, [oneA.addr, oneB.addr], [twoA.addr, twoB.addr]));
+    expect(new Set(await bodies(r.ports[0]!, 4, '/one/x'))).toEqual(
+      new Set(['hello from one-a', 'hello from one-b']),
+    );
+    expect(new Set(await bodies(r.ports[0]!, 4, '/two'))).toEqual(
+      new Set(['hello from two-a', 'hello from two-b']),
+    );
+    expect(new Set(await bodies(r.ports[0]!, 2, '/one'))).toEqual(
+      new Set(['hello from two-a', 'hello from two-b']),
+    );
+  });
+
+  it('the main job fails over: origin-b goes down, requests keep succeeding, the flips are logged, it comes back', async () => {
+    const { out, logger } = lines();
+    const demo = track(await mainJob.startDemo({ port: 0, logger }));
+    const port = demo.ports[0]!;
+    expect(new Set(await bodies(port, 3))).toEqual(
+      new Set(['hello from origin-a', 'hello from origin-b', 'hello from origin-c']),
+    );
+
+    await demo.flappy.down();
+    const servedByB = demo.flappy.origin.served;
+    // Before the health check notices: connect failures are retried on another origin.
+    const during = await bodies(port, 6);
+    expect(during.every((b) => b !== 'hello from origin-b')).toBe(true);
+    expect(out.some((l) => l.includes('retry: true'))).toBe(true);
+    await demo.upstreams.backends().runHealthCheck();
+    expect(out.find((l) => l.includes('becomes unhealthy'))).toMatch(
+      /WARN {2}origin-b \(127\.0\.0\.1:\d+\) becomes unhealthy, .*ConnectRefused/,
+    );
+    expect(new Set(await bodies(port, 6))).toEqual(new Set(['hello from origin-a', 'hello from origin-c']));
+    expect(demo.flappy.origin.served).toBe(servedByB);
+
+    await demo.flappy.restore();
+    await demo.upstreams.backends().runHealthCheck();
+    expect(out.find((l) => l.includes('becomes healthy'))).toMatch(
+      /INFO {2}origin-b \(127\.0\.0\.1:\d+\) becomes healthy/,
+    );
+    expect(await bodies(port, 6)).toContain('hello from origin-b');
+  });
+});

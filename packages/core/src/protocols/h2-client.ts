@@ -1,0 +1,402 @@
+/**
+ * One exchange on an upstream HTTP/2 connection: a stream, driven through the same push-style
+ * `UpstreamSession` / `UpstreamResponseHandler` contract as `H1ClientSession`, so the proxy does
+ * not care which protocol carries a request. Failures are typed the way Pingora's retry rules
+ * need them: a stream the origin refused (REFUSED_STREAM, or above a GOAWAY's last stream id), or
+ * one lost to a GOAWAY(NO_ERROR) before any response, is retryable on a fresh connection;
+ * HTTP_1_1_REQUIRED is `H2Downgrade`, broken HTTP/2 is `InvalidH2`.
+ */
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
+import { addAbortSignal } from 'node:stream';
+import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
+import { type RequestHeader, reasonPhrase, toH2RequestHeaders } from '@pingora-ts/http';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import type {
+  ExchangeTimeouts,
+  RequestBodyMode,
+  UpstreamResponseHandler,
+  UpstreamSession,
+} from './h1-client.js';
+import type { ParsedResponseHead } from './h1-response-parser.js';
+import type { H2ClientConnection } from './h2-connection.js';
+import { h2RequestRaw, h2Trailers, RAW_REQUEST_HEADERS, withoutPseudo } from './h2-fields.js';
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_HTTP_1_1_REQUIRED, NGHTTP2_FLAG_END_STREAM } =
+  http2.constants;
+
+const ABORTED = AbortSignal.abort();
+
+/**
+ * RST_STREAM(CANCEL) without ending the request first: `close()` would send END_STREAM before the
+ * reset, and a truncated body could look complete. node:http2 resets with CANCEL when a stream is
+ * destroyed by an abort signal.
+ */
+function cancel(stream: ClientHttp2Stream): void {
+  if (!stream.destroyed) addAbortSignal(ABORTED, stream);
+}
+
+/**
+ * An HTTP/2 stream to an origin, used for one exchange. Obtain it from a `Connector` and give it
+ * back with `Connector.releaseHttpSession` (the stream slot returns to the connection).
+ */
+export class H2ClientSession implements UpstreamSession {
+  readonly httpVersion = 2 as const;
+  private stream: ClientHttp2Stream | undefined;
+  private handler: UpstreamResponseHandler | undefined;
+  private slotHeld = true;
+  private responseStarted = false;
+  private responseEnded = false;
+  private requestEnded = true;
+  private waitForTrailers = false;
+  private requestTrailers: Record<string, string | string[]> | undefined;
+  private timeouts: ExchangeTimeouts = { readTimeout: undefined, writeTimeout: undefined };
+  private readTimer: FastTimer | undefined;
+  private writeTimer: FastTimer | undefined;
+  private paused = false;
+  private streamError: Error | undefined;
+
+  constructor(
+    /** The connection the stream runs on. */
+    readonly connection: H2ClientConnection,
+    /** The slot came from a pooled connection. */
+    readonly reused: boolean,
+  ) {}
+
+  /** The connection's socket. */
+  get socket(): Socket {
+    return this.connection.socket;
+  }
+
+  /** Pool key of the peer. */
+  get reuseKey(): string {
+    return this.connection.reuseKey;
+  }
+
+  /** The stream id once the request was sent. */
+  get streamId(): number | undefined {
+    return this.stream?.id;
+  }
+
+  /**
+   * Opens the stream with `req` as HEADERS (`:authority` from Host, connection-specific fields
+   * dropped, `te` only as `trailers`). `stream` bodies drop Content-Length. Failures are reported to
+   * `handler.onError` asynchronously, never thrown.
+   */
+  sendRequest(
+    req: RequestHeader,
+    handler: UpstreamResponseHandler,
+    bodyMode: RequestBodyMode,
+    timeouts: ExchangeTimeouts,
+  ): boolean {
+    if (this.handler !== undefined || this.stream !== undefined)
+      throw new Error('H2ClientSession: exchange already started');
+    this.handler = handler;
+    this.timeouts = timeouts;
+    const c = this.connection;
+    // Node 22.17+/24 take a flat raw array (peers.md §6.2); older ones a header object.
+    let headers = (
+      RAW_REQUEST_HEADERS ? h2RequestRaw(req, c.options.scheme, bodyMode === 'stream') : undefined
+    ) as http2.OutgoingHttpHeaders | undefined;
+    if (headers === undefined) {
+      try {
+        headers = toH2RequestHeaders(req, { scheme: c.options.scheme }) as http2.OutgoingHttpHeaders;
+      } catch (e) {
+        this.failLater(
+          isPingoraError(e)
+            ? e.asUp()
+            : PingoraError.because(ErrorType.InvalidHTTPHeader, 'h2 request', e).asUp(),
+        );
+        return true;
+      }
+      if (bodyMode === 'stream') delete headers['content-length'];
+    }
+    // Trailers can only follow a body whose end we control; deciding now costs an empty DATA frame
+    // at the end when none come, so plain length-delimited bodies don't wait.
+    this.waitForTrailers =
+      bodyMode === 'stream' || (bodyMode === 'length' && req.headers.get('trailer') !== undefined);
+    this.requestEnded = bodyMode === 'none';
+    let stream: ClientHttp2Stream;
+    try {
+      stream = c.session.request(headers, {
+        endStream: bodyMode === 'none',
+        waitForTrailers: this.waitForTrailers,
+      });
+    } catch (e) {
+      // The session is closing or went away: nothing was sent, so any request may go elsewhere.
+      c.markDraining();
+      const err = PingoraError.because(
+        ErrorType.H2Error,
+        'upstream h2 session cannot open streams',
+        e,
+      ).asUp();
+      this.failLater(err.setRetry(true));
+      return true;
+    }
+    this.stream = stream;
+    stream.on('error', this.onStreamError);
+    // 1xx heads matter only to handlers that take them; 'response', 'end' and 'close' fire once
+    // per stream, so on() spares once()'s wrapper.
+    if (handler.onInformational !== undefined) stream.on('headers', this.onInformational);
+    stream.on('response', this.onResponse);
+    stream.on('data', this.onData);
+    stream.on('trailers', this.onTrailers);
+    stream.on('end', this.onEnd);
+    stream.on('close', this.onClose);
+    if (this.waitForTrailers) stream.once('wantTrailers', this.onWantTrailers);
+    this.armRead();
+    return true;
+  }
+
+  /** Request body bytes; false = wait for {@link onDrain} (flow control or a full buffer). */
+  writeBody(chunk: Buffer): boolean {
+    const s = this.stream;
+    if (s === undefined || this.requestEnded || chunk.length === 0) return true;
+    const ok = s.write(chunk);
+    if (!ok && this.timeouts.writeTimeout !== undefined) this.armWrite();
+    return ok;
+  }
+
+  /** Ends the request body; trailers are sent as a HEADERS frame when the stream waits for them. */
+  finishBody(rawTrailers?: readonly string[]): void {
+    const s = this.stream;
+    if (s === undefined || this.requestEnded) return;
+    this.requestEnded = true;
+    if (rawTrailers !== undefined && rawTrailers.length > 0 && this.waitForTrailers) {
+      this.requestTrailers = h2Trailers(rawTrailers);
+    }
+    s.end();
+  }
+
+  onDrain(cb: () => void): void {
+    if (this.stream !== undefined) this.stream.once('drain', cb);
+    else process.nextTick(cb);
+  }
+
+  /** Stops reading the response; the stream's flow-control window closes behind it. */
+  pauseResponse(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.stream?.pause();
+    this.readTimer?.clear();
+  }
+
+  resumeResponse(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.stream?.resume();
+    if (this.handler !== undefined) this.armRead();
+  }
+
+  /** Aborts the exchange with RST_STREAM(CANCEL); the connection and its other streams go on. */
+  destroy(): void {
+    this.handler = undefined;
+    this.clearTimers();
+    const s = this.stream;
+    if (s === undefined) this.freeSlot();
+    else cancel(s);
+  }
+
+  /**
+   * @internal The exchange is over (the connector's release). A stream still sending its body
+   * after a complete response is cancelled; a finished one frees its slot at once.
+   */
+  release(): void {
+    const s = this.stream;
+    this.handler = undefined;
+    this.clearTimers();
+    if (s === undefined) {
+      this.freeSlot();
+      return;
+    }
+    if (this.responseEnded && this.requestEnded) {
+      this.freeSlot();
+      return;
+    }
+    cancel(s);
+  }
+
+  // --- stream events ---
+
+  private readonly onStreamError = (err: Error): void => {
+    this.streamError ??= err;
+  };
+
+  private readonly onInformational = (headers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    const status = Number(headers[':status']);
+    if (status >= 100 && status < 200)
+      this.handler?.onInformational?.(head(status, withoutPseudo(raw), true, -1));
+  };
+
+  private readonly onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
+    this.readTimer?.refresh();
+    this.responseStarted = true;
+    const status = Number(headers[':status']);
+    const cl = headers['content-length'];
+    const end = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.handler?.onResponseHeader(head(status, withoutPseudo(raw), end, cl === undefined ? -1 : Number(cl)));
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.readTimer?.refresh();
+    this.handler?.onResponseBody(chunk);
+  };
+
+  private readonly onTrailers = (_h: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    this.handler?.onResponseTrailers(withoutPseudo(raw));
+  };
+
+  private readonly onEnd = (): void => {
+    // A reset stream may still end its readable side: that is not a complete response.
+    const code = this.stream!.rstCode;
+    if (code !== undefined && code !== NGHTTP2_NO_ERROR) return;
+    this.responseEnded = true;
+    this.readTimer?.clear();
+    const handler = this.handler;
+    if (handler === undefined) return;
+    if (!this.responseStarted) {
+      this.fail(
+        PingoraError.explain(ErrorType.InvalidH2, 'upstream ended the stream without a response').asUp(),
+      );
+      return;
+    }
+    this.handler = undefined;
+    handler.onResponseEnd();
+  };
+
+  private readonly onWantTrailers = (): void => {
+    const s = this.stream!;
+    try {
+      s.sendTrailers(this.requestTrailers ?? {});
+    } catch {
+      cancel(s);
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.clearTimers();
+    this.freeSlot();
+    if (this.handler !== undefined) this.fail(this.closeError());
+  };
+
+  /** Why the stream closed before the response was complete, typed for Pingora's retry rules. */
+  private closeError(): PingoraError {
+    const s = this.stream!;
+    const c = this.connection;
+    const code = s.rstCode ?? NGHTTP2_NO_ERROR;
+    if (code === NGHTTP2_REFUSED_STREAM) {
+      // Refused (also every stream above a GOAWAY's last stream id): never processed, so safe to resend.
+      return PingoraError.explain(ErrorType.H2Error, 'upstream refused the stream (REFUSED_STREAM)')
+        .asUp()
+        .setRetry(true);
+    }
+    if (code === NGHTTP2_HTTP_1_1_REQUIRED) {
+      c.reportPreferH1();
+      return PingoraError.explain(ErrorType.H2Downgrade, 'upstream requires HTTP/1.1')
+        .asUp()
+        .setRetry(c.options.allowH1);
+    }
+    if (!this.responseStarted && c.goneAwayCleanly) {
+      return PingoraError.explain(ErrorType.H2Error, 'upstream sent GOAWAY before responding')
+        .asUp()
+        .setRetry(true);
+    }
+    // The session's error reaches its streams before the session's own 'error' event.
+    const sessionError = c.sessionError ?? (c.session.destroyed ? this.streamError : undefined);
+    if (sessionError !== undefined && !c.connected) {
+      c.reportPreferH1();
+      return PingoraError.because(ErrorType.InvalidH2, 'upstream h2 handshake failed', sessionError)
+        .asUp()
+        .setRetry(c.options.allowH1);
+    }
+    let e: PingoraError;
+    if (c.session.destroyed || sessionError !== undefined) {
+      e = PingoraError.because(
+        ErrorType.ConnectionClosed,
+        'upstream h2 connection closed',
+        sessionError,
+      ).asUp();
+    } else {
+      e = PingoraError.explain(ErrorType.H2Error, `upstream reset the stream (code ${code})`).asUp();
+    }
+    // Pingora: an IO error on HTTP/2 is worth one retry when the connection was a reused one.
+    if (!this.responseStarted) e.setRetry('ReusedOnly');
+    return e;
+  }
+
+  private fail(e: PingoraError): void {
+    const handler = this.handler;
+    this.handler = undefined;
+    this.clearTimers();
+    if (this.stream !== undefined) cancel(this.stream);
+    handler?.onError(e);
+  }
+
+  private failLater(e: PingoraError): void {
+    // Reported on the next tick, as a socket error would be: the caller is still inside sendRequest.
+    process.nextTick(() => {
+      this.freeSlot();
+      this.fail(e);
+    });
+  }
+
+  private freeSlot(): void {
+    if (!this.slotHeld) return;
+    this.slotHeld = false;
+    this.connection.slotFreed();
+  }
+
+  private clearTimers(): void {
+    this.readTimer?.clear();
+    this.writeTimer?.clear();
+  }
+
+  private armRead(): void {
+    const ms = this.timeouts.readTimeout;
+    this.readTimer?.clear();
+    this.readTimer = ms === undefined || this.paused ? undefined : fastTimeout(this.onReadTimeout, ms);
+  }
+
+  private armWrite(): void {
+    if (this.writeTimer?.pending) return;
+    this.writeTimer = fastTimeout(this.onWriteTimeout, this.timeouts.writeTimeout!);
+    this.stream!.once('drain', this.onWriteDrained);
+  }
+
+  private readonly onWriteDrained = (): void => {
+    this.writeTimer?.clear();
+  };
+
+  private readonly onReadTimeout = (): void => {
+    if (this.handler === undefined || this.paused) return;
+    this.fail(
+      PingoraError.explain(
+        ErrorType.ReadTimedout,
+        `no response data for ${this.timeouts.readTimeout} ms`,
+      ).asUp(),
+    );
+  };
+
+  private readonly onWriteTimeout = (): void => {
+    if (this.handler === undefined) return;
+    this.fail(
+      PingoraError.explain(
+        ErrorType.WriteTimedout,
+        `request write blocked for ${this.timeouts.writeTimeout} ms`,
+      ).asUp(),
+    );
+  };
+}
+
+function head(status: number, rawHeaders: string[], end: boolean, contentLength: number): ParsedResponseHead {
+  return {
+    status,
+    reason: reasonPhrase(status) ?? '',
+    minorVersion: 1,
+    rawHeaders,
+    framing: end ? 'none' : contentLength >= 0 ? 'length' : 'chunked',
+    contentLength,
+    keepAlive: true,
+    upgrade: false,
+  };
+}

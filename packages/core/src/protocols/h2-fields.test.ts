@@ -1,0 +1,77 @@
+import { RequestHeader, ResponseHeader, toH2RequestHeaders, toH2ResponseHeaders } from '@pingora-ts/http';
+import { describe, expect, it } from 'vitest';
+import { h2RequestRaw, h2ResponseRaw, h2Trailers, withoutPseudo } from './h2-fields.js';
+
+/** A header object (what node:http2 takes on Node 20) as sorted [name, value] pairs. */
+function pairsOfObject(o: Record<string, unknown>): string[][] {
+  const out: string[][] = [];
+  for (const [k, v] of Object.entries(o)) {
+    for (const e of Array.isArray(v) ? v : [v]) out.push([k, String(e)]);
+  }
+  return out.sort();
+}
+
+function pairsOfRaw(raw: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out.sort();
+}
+
+describe('HTTP/2 field helpers', () => {
+  it('raw request HEADERS carry the same fields as the header object', () => {
+    const req = RequestHeader.build('POST', '/a?b=1');
+    req.appendHeader('Host', 'example.test');
+    req.appendHeader('Keep-Alive', 'timeout=5');
+    req.appendHeader('TE', 'trailers, deflate');
+    req.appendHeader('Transfer-Encoding', 'chunked');
+    req.appendHeader('X-Two', '1');
+    req.appendHeader('x-two', '2');
+    req.appendHeader('Content-Length', '3');
+    const raw = h2RequestRaw(req, 'http', false)!;
+    expect(raw.slice(0, 8)).toEqual([
+      ':method',
+      'POST',
+      ':scheme',
+      'http',
+      ':authority',
+      'example.test',
+      ':path',
+      '/a?b=1',
+    ]);
+    expect(pairsOfRaw(raw)).toEqual(pairsOfObject(toH2RequestHeaders(req, { scheme: 'http' })));
+    expect(h2RequestRaw(req, 'http', true)).not.toContain('content-length');
+  });
+
+  it('falls back to the header object when raw arrays cannot express the request', () => {
+    const connect = RequestHeader.build('CONNECT', 'example.test:443');
+    expect(h2RequestRaw(connect, 'https', false)).toBeUndefined();
+    const absolute = RequestHeader.build('GET', 'http://example.test/x');
+    expect(h2RequestRaw(absolute, 'https', false)).toBeUndefined();
+    const named = RequestHeader.build('GET', '/');
+    named.appendHeader('Host', 'a');
+    named.appendHeader('Connection', 'X-Private');
+    expect(h2RequestRaw(named, 'https', false)).toBeUndefined();
+  });
+
+  it('raw response HEADERS carry the same fields as the header object', () => {
+    const resp = ResponseHeader.build(200);
+    resp.appendHeader('Content-Type', 'application/grpc');
+    resp.appendHeader('Upgrade', 'h2c');
+    resp.appendHeader('Set-Cookie', 'a=1');
+    resp.appendHeader('Set-Cookie', 'b=2');
+    const raw = h2ResponseRaw(resp)!;
+    expect(raw.slice(0, 2)).toEqual([':status', '200']);
+    expect(pairsOfRaw(raw)).toEqual(pairsOfObject(toH2ResponseHeaders(resp)));
+  });
+
+  it('trailers drop pseudo-headers and connection-specific fields, keep duplicates', () => {
+    expect(
+      h2Trailers([':status', '200', 'Grpc-Status', '0', 'Connection', 'close', 'x-a', '1', 'X-A', '2']),
+    ).toEqual({
+      'grpc-status': '0',
+      'x-a': ['1', '2'],
+    });
+    expect(withoutPseudo([':status', '200', 'a', '1'])).toEqual(['a', '1']);
+    expect(withoutPseudo(['a', '1'])).toEqual(['a', '1']);
+  });
+});

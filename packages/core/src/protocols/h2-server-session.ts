@@ -1,0 +1,405 @@
+/**
+ * The downstream HTTP/2 session: one `HttpServerSession` per stream, on node:http2's core
+ * stream API (the compat req/res layer costs ~1.6× and hides flow control). The request header
+ * is built from the stream's flat raw header array only when asked for; the response goes out
+ * through `stream.respond`. Errors stay on the stream (RST_STREAM), never the connection.
+ */
+import http2, { type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import { type RequestHeader, requestFromH2, ResponseHeader, toH2ResponseHeaders } from '@pingora-ts/http';
+import { getSslDigest } from '@pingora-ts/tls-openssl';
+import { cannedErrorHeaders } from './canned.js';
+import { h2ResponseRaw, h2Trailers, RAW_RESPONSE_HEADERS } from './h2-fields.js';
+import type {
+  Digest,
+  HttpServerSession,
+  RequestBodySink,
+  SessionTiming,
+  SocketAddr,
+} from './server-session.js';
+
+const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
+
+// Node ends a server stream's readable side when the client resets it: only a stream that was not
+// reset really ended its body.
+function truncated(stream: ServerHttp2Stream): boolean {
+  const code = stream.rstCode;
+  return code !== undefined && code !== NGHTTP2_NO_ERROR;
+}
+
+/** What the request's fields said, from one scan of the raw array (see {@link scanRequestFields}). */
+export interface H2RequestScan {
+  /** A connection-specific field or a TE other than `trailers` (RFC 9113 §8.2.2), else undefined. */
+  malformed: string | undefined;
+  /** `te: trailers` was sent: the client takes response trailers (gRPC always says so). */
+  teTrailers: boolean;
+  /** `expect: 100-continue` was sent. */
+  expectContinue: boolean;
+}
+
+/**
+ * Scans HTTP/2 request fields (lowercase names, pseudo-headers included). nghttp2 already refuses
+ * most malformed requests before Node sees them; this is the second line, and it costs a length
+ * switch per field.
+ */
+export function scanRequestFields(raw: readonly string[]): H2RequestScan {
+  const out: H2RequestScan = { malformed: undefined, teTrailers: false, expectContinue: false };
+  for (let i = 0; i < raw.length - 1; i += 2) {
+    const name = raw[i]!;
+    switch (name.length) {
+      case 2:
+        if (name === 'te') {
+          if (raw[i + 1]!.trim().toLowerCase() === 'trailers') out.teTrailers = true;
+          else out.malformed = 'te other than "trailers"';
+        }
+        break;
+      case 6:
+        if (name === 'expect' && raw[i + 1]!.toLowerCase() === '100-continue') out.expectContinue = true;
+        break;
+      case 7:
+        if (name === 'upgrade') out.malformed = 'connection-specific field upgrade';
+        break;
+      case 10:
+        if (name === 'connection' || name === 'keep-alive')
+          out.malformed = `connection-specific field ${name}`;
+        break;
+      case 16:
+        if (name === 'proxy-connection') out.malformed = 'connection-specific field proxy-connection';
+        break;
+      case 17:
+        if (name === 'transfer-encoding') out.malformed = 'transfer-encoding in an HTTP/2 request';
+        break;
+    }
+  }
+  return out;
+}
+
+/** The connection a stream belongs to, shared by its sessions. */
+export interface H2DownstreamConnection {
+  readonly socket: Socket;
+  /** Streams open on the connection right now. */
+  active: number;
+}
+
+function addr(
+  address: string | undefined,
+  port: number | undefined,
+  family: string | undefined,
+): SocketAddr | undefined {
+  return address === undefined ? undefined : { address, port: port ?? 0, family: family ?? '' };
+}
+
+function responseMayHaveTrailers(resp: ResponseHeader): boolean {
+  if (resp.headers.get('trailer') !== undefined) return true;
+  const ct = resp.headers.get('content-type');
+  return ct?.startsWith('application/grpc') === true;
+}
+
+/**
+ * One HTTP/2 request/response (a stream). Created by `HttpServer` for each stream of an h2 or h2c
+ * connection; apps and the proxy see it as an `HttpServerSession`.
+ */
+export class H2ServerSession implements HttpServerSession {
+  readonly httpVersion = 2 as const;
+  readonly timing: SessionTiming = { start: performance.now(), responseHeaderSent: 0, end: 0 };
+  readonly hasRequestBody: boolean;
+  bodyBytesRead = 0;
+  bodyBytesSent = 0;
+  responseFinished = false;
+
+  private header: RequestHeader | undefined;
+  private written: ResponseHeader | undefined;
+  private sink: RequestBodySink | undefined;
+  private bodyStarted = false;
+  private continueSent = false;
+  private requestTrailers: string[] | undefined;
+  private responseTrailers: Record<string, string | string[]> | undefined;
+  private waitForTrailers = false;
+  private discardBody = false;
+  private goneCallbacks: Array<() => void> | undefined;
+
+  /**
+   * @param stream the request's stream (an 'error' guard must already be attached)
+   * @param rawHeaders the stream's flat raw header array, pseudo-headers included
+   * @param scan what {@link scanRequestFields} found in `rawHeaders`
+   */
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    readonly rawHeaders: string[],
+    readonly scan: H2RequestScan,
+    readonly connection: H2DownstreamConnection,
+  ) {
+    this.hasRequestBody = !stream.endAfterHeaders;
+    if (this.hasRequestBody) stream.on('trailers', this.onRequestTrailers);
+    // 'close' fires once per stream: on() spares the once() wrapper on the hot path.
+    stream.on('close', this.onClose);
+  }
+
+  reqHeader(): RequestHeader {
+    let h = this.header;
+    if (h === undefined) this.header = h = requestFromH2(this.rawHeaders);
+    return h;
+  }
+
+  getHeader(name: string): string | undefined {
+    return this.reqHeader().headers.get(name);
+  }
+
+  clientAddr(): SocketAddr | undefined {
+    const s = this.connection.socket;
+    return addr(s.remoteAddress, s.remotePort, s.remoteFamily);
+  }
+
+  serverAddr(): SocketAddr | undefined {
+    const s = this.connection.socket;
+    return addr(s.localAddress, s.localPort, s.localFamily);
+  }
+
+  digest(): Digest {
+    return { sslDigest: getSslDigest(this.connection.socket) };
+  }
+
+  isUpgradeReq(): boolean {
+    return false;
+  }
+
+  // --- request body ---
+
+  readRequestBody(): Promise<Buffer | undefined> {
+    this.writeContinueResponse();
+    const stream = this.stream;
+    if (stream.readableEnded || !this.hasRequestBody) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const chunk = stream.read() as Buffer | null;
+      if (chunk !== null) return resolve(this.counted(chunk));
+      const cleanup = () => {
+        stream.off('readable', onReadable);
+        stream.off('end', onEnd);
+        stream.off('close', onClose);
+      };
+      const onReadable = () => {
+        const c = stream.read() as Buffer | null;
+        if (c === null) return;
+        cleanup();
+        resolve(this.counted(c));
+      };
+      const onEnd = () => {
+        cleanup();
+        if (truncated(stream)) reject(streamGone(stream));
+        else resolve(undefined);
+      };
+      const onClose = () => {
+        cleanup();
+        if (stream.readableEnded && !truncated(stream)) resolve(undefined);
+        else reject(streamGone(stream));
+      };
+      stream.on('readable', onReadable);
+      stream.on('end', onEnd);
+      stream.on('close', onClose);
+    });
+  }
+
+  private counted(chunk: Buffer): Buffer {
+    this.bodyBytesRead += chunk.length;
+    return chunk;
+  }
+
+  pumpRequestBody(sink: RequestBodySink): void {
+    this.writeContinueResponse();
+    this.sink = sink;
+    const stream = this.stream;
+    if (stream.readableEnded || !this.hasRequestBody) {
+      sink.onRequestBodyEnd(this.requestTrailers);
+      return;
+    }
+    if (this.bodyStarted) return;
+    this.bodyStarted = true;
+    stream.on('data', this.onReqData);
+    stream.on('end', this.onReqEnd);
+    stream.on('close', this.onReqClose);
+  }
+
+  private readonly onRequestTrailers = (_h: unknown, _flags: number, raw: string[]): void => {
+    this.requestTrailers = raw;
+  };
+
+  private readonly onReqData = (chunk: Buffer): void => {
+    if (this.discardBody) return;
+    this.bodyBytesRead += chunk.length;
+    this.sink?.onRequestBody(chunk);
+  };
+
+  private readonly onReqEnd = (): void => {
+    const sink = this.sink;
+    this.sink = undefined;
+    if (truncated(this.stream)) sink?.onRequestBodyError(streamGone(this.stream));
+    else sink?.onRequestBodyEnd(this.requestTrailers);
+  };
+
+  private readonly onReqClose = (): void => {
+    const sink = this.sink;
+    if (sink === undefined || (this.stream.readableEnded && !truncated(this.stream))) return;
+    this.sink = undefined;
+    sink.onRequestBodyError(streamGone(this.stream));
+  };
+
+  pauseRequestBody(): void {
+    // Once the response is complete the rest of the body is drained, not held: a paused stream
+    // would keep its flow-control window and its slot on the connection forever.
+    if (!this.discardBody) this.stream.pause();
+  }
+
+  resumeRequestBody(): void {
+    this.stream.resume();
+  }
+
+  async drainRequestBody(): Promise<void> {
+    while ((await this.readRequestBody()) !== undefined) {
+      // discard
+    }
+  }
+
+  writeContinueResponse(): void {
+    if (!this.scan.expectContinue || this.continueSent || this.written !== undefined) return;
+    this.continueSent = true;
+    if (!this.stream.destroyed) this.stream.additionalHeaders({ ':status': 100 });
+  }
+
+  // --- response ---
+
+  writeResponseHeader(resp: ResponseHeader, endOfStream = false): void {
+    const stream = this.stream;
+    this.written = resp;
+    this.timing.responseHeaderSent = performance.now();
+    if (stream.destroyed || stream.headersSent) {
+      if (endOfStream) this.markFinished();
+      return;
+    }
+    // Node 22.20+/24 take a flat raw array (peers.md §6.2); older ones a header object.
+    const headers = ((RAW_RESPONSE_HEADERS ? h2ResponseRaw(resp) : undefined) ??
+      toH2ResponseHeaders(resp)) as http2.OutgoingHttpHeaders;
+    if (endOfStream) {
+      stream.respond(headers, { endStream: true });
+      this.markFinished();
+      return;
+    }
+    // Whether trailers can follow must be decided now; waiting for them costs an empty DATA frame
+    // when none come, so only responses that may carry them wait.
+    if (this.scan.teTrailers || responseMayHaveTrailers(resp)) {
+      this.waitForTrailers = true;
+      stream.once('wantTrailers', this.onWantTrailers);
+      stream.respond(headers, { waitForTrailers: true });
+    } else {
+      stream.respond(headers);
+    }
+  }
+
+  writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean {
+    let ok = true;
+    const stream = this.stream;
+    if (chunk !== undefined && chunk.length > 0 && !stream.writableEnded) {
+      this.bodyBytesSent += chunk.length;
+      ok = stream.write(chunk);
+    }
+    if (endOfStream) this.end();
+    return ok;
+  }
+
+  writeResponseTrailers(rawTrailers: string[]): void {
+    if (rawTrailers.length > 0 && this.waitForTrailers) this.responseTrailers = h2Trailers(rawTrailers);
+    this.end();
+  }
+
+  private readonly onWantTrailers = (): void => {
+    try {
+      this.stream.sendTrailers(this.responseTrailers ?? {});
+    } catch {
+      this.stream.close(NGHTTP2_INTERNAL_ERROR);
+    }
+  };
+
+  onResponseDrain(cb: () => void): void {
+    this.stream.once('drain', cb);
+  }
+
+  responseWritten(): ResponseHeader | undefined {
+    return this.written;
+  }
+
+  respondError(status: number): void {
+    this.respondErrorWithBody(status, '');
+  }
+
+  respondErrorWithBody(status: number, body: Buffer | string): void {
+    if (this.written !== undefined || this.responseFinished) return;
+    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    this.written = ResponseHeader.fromRaw(status, cannedErrorHeaders(status, len).slice());
+    this.timing.responseHeaderSent = performance.now();
+    const stream = this.stream;
+    if (!stream.destroyed && !stream.headersSent) {
+      const headers: http2.OutgoingHttpHeaders = {
+        ':status': status,
+        server: 'Pingora',
+        'content-length': len,
+        'cache-control': 'private, no-store',
+      };
+      stream.respond(headers, { endStream: len === 0 });
+      this.bodyBytesSent += len;
+      if (len > 0) stream.end(body);
+    }
+    this.markFinished();
+  }
+
+  /** HTTP/2 has no per-request keep-alive: the connection stays up whatever the answer. */
+  setKeepalive(_seconds: number | undefined): void {}
+
+  onClientGone(cb: () => void): void {
+    if (this.goneCallbacks === undefined) this.goneCallbacks = [cb];
+    else this.goneCallbacks.push(cb);
+  }
+
+  /** Resets this stream only (RST_STREAM INTERNAL_ERROR); the connection and its other streams go on. */
+  abort(): void {
+    // destroy(), not close(): close() ends the writable side first, and an END_STREAM before the
+    // reset would make a truncated response look complete.
+    if (!this.stream.destroyed) this.stream.destroy(new Error('response aborted'));
+    this.markFinished();
+  }
+
+  takeUpgradeSocket(): undefined {
+    return undefined;
+  }
+
+  private end(): void {
+    if (this.responseFinished) return;
+    const stream = this.stream;
+    if (!stream.writableEnded && !stream.destroyed) stream.end();
+    this.markFinished();
+  }
+
+  private markFinished(): void {
+    if (this.responseFinished) return;
+    this.responseFinished = true;
+    this.timing.end = performance.now();
+    const stream = this.stream;
+    if (this.hasRequestBody && !stream.readableEnded && !stream.destroyed) {
+      this.discardBody = true;
+      stream.resume();
+    }
+  }
+
+  private readonly onClose = (): void => {
+    this.connection.active--;
+    const cbs = this.goneCallbacks;
+    if (cbs === undefined || this.responseFinished) return;
+    this.goneCallbacks = undefined;
+    for (const cb of cbs) cb();
+  };
+}
+
+function streamGone(stream: ServerHttp2Stream): Error {
+  const code = stream.rstCode;
+  return new Error(
+    `client reset the stream before the request body was complete${code ? ` (code ${code})` : ''}`,
+  );
+}
