@@ -7,28 +7,13 @@ import * as backoff from './backoff-retry.js';
 import * as client from './client.js';
 import * as ctxExample from './ctx.js';
 import * as gateway from './gateway.js';
-import { type DemoOrigin, startDemoOrigin } from './lib/demo-origins.js';
-import type { Running } from './lib/run.js';
+import { closeAll, deadPort, origin, track } from './lib/testing.js';
 import * as modify from './modify-response.js';
 import * as quickStart from './quick-start.js';
 import * as rateLimiter from './rate-limiter.js';
 import * as server from './server.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-async function origin(name: string): Promise<DemoOrigin> {
-  const o = await startDemoOrigin(name);
-  cleanup.push(() => o.close());
-  return o;
-}
-
-function track<T extends Running>(r: T): T {
-  cleanup.push(() => r.close());
-  return r;
-}
+afterEach(closeAll);
 
 async function get(port: number, path = '/', headers: Record<string, string> = {}) {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
@@ -143,11 +128,3 @@ describe('examples', () => {
     expect(await res.text()).toBe('POST /path?q\nhi');
   });
 });
-
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}

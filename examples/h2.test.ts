@@ -3,15 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as grpcProxy from './grpc-proxy.js';
 import { EchoClient, GreeterClient, type GrpcDemo, startGrpcDemo } from './lib/grpc-demo.js';
 import type { Running } from './lib/run.js';
+import { closeAll, onClose } from './lib/testing.js';
 
-const cleanup: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
+afterEach(closeAll);
 
 async function backend(name: string): Promise<GrpcDemo> {
   const b = await startGrpcDemo(name);
-  cleanup.push(() => b.close());
+  onClose(() => b.close());
   return b;
 }
 
@@ -20,7 +18,7 @@ function client<C extends grpc.Client>(
   port: number,
 ): C {
   const c = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  cleanup.push(() => c.close());
+  onClose(() => c.close());
   return c;
 }
 
@@ -42,7 +40,7 @@ describe('grpc-proxy example', () => {
       { 'demo.Greeter': a.addr, 'demo.Dead': '127.0.0.1:1' },
       b.addr,
     );
-    cleanup.push(() => r.close());
+    onClose(() => r.close());
     const port = r.ports[0]!;
 
     const greeter = client(GreeterClient, port);
@@ -77,7 +75,7 @@ describe('grpc-proxy example', () => {
       },
       'Dead',
     ))(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    cleanup.push(() => dead.close());
+    onClose(() => dead.close());
     const err = await new Promise<grpc.ServiceError>((resolve) =>
       // biome-ignore lint/suspicious/noExplicitAny: generic client
       (dead as any).Echo(Buffer.alloc(0), (e: grpc.ServiceError) => resolve(e)),

@@ -2,26 +2,11 @@ import { Backend } from '@pingora-ts/load-balancing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consoleLogger } from './lib/console-logger.js';
 import * as loadBalancer from './load-balancer.js';
-import { type DemoOrigin, startDemoOrigin } from './lib/demo-origins.js';
-import type { Running } from './lib/run.js';
+import { closeAll, origin, track } from './lib/testing.js';
 import * as mainJob from './main.js';
 import * as multiLb from './multi-lb.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
-
-async function origin(name: string): Promise<DemoOrigin> {
-  const o = await startDemoOrigin(name);
-  cleanup.push(() => o.close());
-  return o;
-}
-
-function track<T extends Running>(r: T): T {
-  cleanup.push(() => r.close());
-  return r;
-}
+afterEach(closeAll);
 
 async function get(port: number, path = '/') {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);

@@ -3,29 +3,14 @@ import https from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DemoOrigin, startDemoOrigin } from './lib/demo-origins.js';
-import type { Running } from './lib/run.js';
+import { closeAll, onClose, origin, track } from './lib/testing.js';
 import * as mtls from './mtls.js';
 import * as sni from './sni-certs.js';
 
-const cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()!();
-});
+afterEach(closeAll);
 
 const pem = (name: string) => readFileSync(join(sni.TEST_CERTS, name));
 const CA = pem('ca.pem');
-
-async function origin(name: string): Promise<DemoOrigin> {
-  const o = await startDemoOrigin(name);
-  cleanup.push(() => o.close());
-  return o;
-}
-
-function track<T extends Running>(r: T): T {
-  cleanup.push(() => r.close());
-  return r;
-}
 
 interface Reply {
   status: number;
@@ -57,7 +42,7 @@ describe('examples/sni-certs', () => {
   it('serves a certificate per host name and the default one without SNI', async () => {
     const o = await origin('sni');
     const dir = sni.demoCertDir();
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    onClose(() => rmSync(dir, { recursive: true, force: true }));
     const r = track(await sni.main(0, dir, o.addr));
     const a = await get(r.ports[0]!, 'a.test');
     expect([a.status, a.certCN, a.body]).toEqual([200, 'a.test', 'hello from sni\n']);
@@ -71,11 +56,11 @@ describe('examples/sni-certs', () => {
   it('reloads a host certificate when its files change; an open connection keeps working', async () => {
     const o = await origin('sni');
     const dir = sni.demoCertDir();
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    onClose(() => rmSync(dir, { recursive: true, force: true }));
     const r = track(await sni.main(0, dir, o.addr));
     const port = r.ports[0]!;
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-    cleanup.push(() => agent.destroy());
+    onClose(() => agent.destroy());
     const before = await get(port, 'a.test', { agent });
     expect(before.certO).toBe('pingora-ts test');
     copyFileSync(join(sni.TEST_CERTS, 'a.test-v2.pem'), join(dir, 'a.test.pem'));
@@ -99,7 +84,7 @@ describe('examples/mtls', () => {
 
   it('forwards the verified client identity to an origin that authenticates the proxy', async () => {
     const o = await mtls.startMtlsOrigin();
-    cleanup.push(() => o.close());
+    onClose(() => o.close());
     const r = track(await mtls.main(0, o));
     const res = await get(r.ports[0]!, 'localhost', client);
     expect(res.status).toBe(200);
@@ -114,7 +99,7 @@ describe('examples/mtls', () => {
 
   it('refuses clients without a certificate or with one from another CA', async () => {
     const o = await mtls.startMtlsOrigin();
-    cleanup.push(() => o.close());
+    onClose(() => o.close());
     const r = track(await mtls.main(0, o));
     await expect(get(r.ports[0]!, 'localhost')).rejects.toThrow();
     await expect(

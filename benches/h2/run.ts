@@ -8,13 +8,14 @@
  *   env: DURATION=8 (s per round), WARMUP=2, ROUNDS=3, CONNECTIONS=8, STREAMS=16 (per connection),
  *        TARGETS=direct-h2c,pingora-ts-h2c-h1,…, PROFILE=1 (--cpu-prof the pingora-ts targets)
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginxH2 } from './nginx.js';
+import { startNginxProxy } from '../lib/nginx.js';
+import { freePort, spawnNode, waitForTarget } from '../lib/procs.js';
+import { mean } from '../lib/stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CERTS = join(here, '../../packages/tls-openssl/test/fixtures');
@@ -40,29 +41,29 @@ interface Origins {
   h2tls: number;
 }
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
 const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'pingora-ts-h2-prof-')) : '';
 
 function node(script: string, args: Array<string | number>, profile = false): ChildProcess {
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const c = spawn(process.execPath, [...flags, join(here, script), ...args.map(String)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(c);
-  return c;
+  return spawnNode(join(here, script), args, flags);
 }
 
 const nginxPrefixes: string[] = [];
-function nginx(port: number, origin: number, tls: boolean): ChildProcess {
+/**
+ * nginx with HTTP/2 in front of the HTTP/1.1 origin: h2c with prior knowledge (`listen … http2`)
+ * or TLS with ALPN h2 (`listen … ssl http2`). No per-connection request limit, downstream or
+ * upstream: h2load does not reconnect after a GOAWAY.
+ */
+function nginx(port: number, originPort: number, tls: boolean): ChildProcess {
   const prefix = mkdtempSync(join(tmpdir(), 'pingora-ts-bench-nginx-h2-'));
   nginxPrefixes.push(prefix);
-  const c = startNginxH2(prefix, port, origin, tls ? CERTS : undefined);
-  children.push(c);
-  return c;
+  const listen = tls
+    ? `listen 127.0.0.1:${port} ssl http2;
+    ssl_certificate ${CERTS}/localhost.pem;
+    ssl_certificate_key ${CERTS}/localhost.key;`
+    : `listen 127.0.0.1:${port} http2;`;
+  const unlimited = 'keepalive_requests 1000000000;';
+  return startNginxProxy({ prefix, port, originPort, listen, http: unlimited, upstream: unlimited });
 }
 
 const h2c = (port: number) => `http://127.0.0.1:${port}/`;
@@ -92,30 +93,6 @@ const ALL: Target[] = [
 const wanted = (process.env.TARGETS ?? ALL.map((t) => t.name).join(',')).split(',');
 const TARGETS = ALL.filter((t) => wanted.includes(t.name));
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        r(true);
-      });
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
 interface Measure {
   rps: number;
   meanMs: number;
@@ -142,14 +119,14 @@ async function main(): Promise<void> {
   node('../proxy/origin.mjs', [o.h1, await freePort()]);
   node('origin-h2.mjs', [o.h2c]);
   node('origin-h2.mjs', [o.h2tls, CERTS]);
-  await Promise.all([waitForPort(o.h1), waitForPort(o.h2c), waitForPort(o.h2tls)]);
+  await Promise.all([waitForTarget(o.h1), waitForTarget(o.h2c), waitForTarget(o.h2tls)]);
   const ports = new Map<string, number>();
   const procs = new Map<string, ChildProcess | undefined>();
   for (const t of TARGETS) {
     const port = t.direct ? t.direct(o) : await freePort();
     ports.set(t.name, port);
     procs.set(t.name, t.start(port, o));
-    await waitForPort(port);
+    await waitForTarget(port);
     h2load(t.url(port), WARMUP, 0);
   }
   const results = new Map<string, Measure[]>(TARGETS.map((t) => [t.name, []]));
@@ -169,8 +146,6 @@ async function main(): Promise<void> {
   if (PROFILE) summarizeProfiles();
   process.exit(0);
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function print(results: Map<string, Measure[]>): void {
   const rps = (name: string) => {

@@ -6,14 +6,16 @@
  *   pnpm --filter @pingora-ts/benches bench:proxy
  *   env: DURATION=8 (s per round), WARMUP=3, ROUNDS=2, CONNECTIONS=50, TARGETS=pingora-ts,nginx,…
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginx } from './nginx.js';
+import { startNginxProxy } from '../lib/nginx.js';
+import { freePort, spawnNode, waitForTarget } from '../lib/procs.js';
+import { mean } from '../lib/stats.js';
+import { wrk as runWrk } from '../lib/wrk.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.DURATION ?? 8);
@@ -31,67 +33,13 @@ interface Result {
   reuse: number[];
 }
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
 // Targets are plain .mjs run by plain node: pingora-ts loads its built dist, as users run it.
-function node(script: string, args: number[]): ChildProcess {
-  const c = spawn(process.execPath, [join(here, script), ...args.map(String)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(c);
-  return c;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        r(true);
-      });
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-function toMs(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
-  if (!m) return Number.NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
-}
+const node = (script: string, args: number[]): ChildProcess => spawnNode(join(here, script), args);
 
 function wrk(port: number, seconds: number): { rps: number; p50: number; p99: number; requests: number } {
-  const out = execFileSync(
-    'wrk',
-    ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  // Anchored: "+/- Stdev" columns such as "68.50%" also contain "50%".
-  const p50 = toMs(/^\s+50%\s+(\S+)$/m.exec(out)?.[1] ?? '');
-  const p99 = toMs(/^\s+99%\s+(\S+)$/m.exec(out)?.[1] ?? '');
-  if (/Non-2xx|Socket errors/.test(out))
-    console.error(`  note: ${out.match(/(Non-2xx.*|Socket errors.*)/g)?.join('; ')}`);
-  return { rps, p50, p99, requests };
+  const m = runWrk(['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency'], `http://127.0.0.1:${port}/`);
+  if (m.errors) console.error(`  note: ${m.errors}`);
+  return m;
 }
 
 // A fresh connection per query (agent: false): a pooled one may have timed out between rounds.
@@ -111,7 +59,7 @@ async function main(): Promise<void> {
   const originPort = await freePort();
   const statsPort = await freePort();
   node('origin.mjs', [originPort, statsPort]);
-  await waitForPort(originPort);
+  await waitForTarget(originPort);
   const results: Result[] = [];
   const nginxPrefix = mkdtempSync(join(tmpdir(), 'pingora-ts-bench-nginx-'));
   for (const target of TARGETS) {
@@ -119,13 +67,12 @@ async function main(): Promise<void> {
     let child: ChildProcess | undefined;
     if (target === 'nginx') {
       port = await freePort();
-      child = startNginx(nginxPrefix, port, originPort);
-      children.push(child);
+      child = startNginxProxy({ prefix: nginxPrefix, port, originPort });
     } else if (target !== 'direct') {
       port = await freePort();
       child = node(`targets/${target}.mjs`, [port, originPort]);
     }
-    await waitForPort(port);
+    await waitForTarget(port);
     wrk(port, WARMUP);
     const r: Result = { target, rps: [], p50: [], p99: [], reuse: [] };
     for (let i = 0; i < ROUNDS; i++) {
@@ -148,8 +95,6 @@ async function main(): Promise<void> {
   print(results);
   process.exit(0);
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function print(results: Result[]): void {
   const ours = results.find((r) => r.target === 'pingora-ts');

@@ -14,13 +14,15 @@
  *   env: DURATION=8 (s), WARMUP=2, ROUNDS=3, CONNECTIONS=50, TARGETS=pingora-ts,pingora-ts-alpn,nginx,node-https
  * `node-https` is node's own https.Server answering by itself (no proxy): Node's TLS ceiling.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNginxTls } from './nginx.js';
+import { startNginxProxy } from '../lib/nginx.js';
+import { freePort, spawnNode, waitForTarget } from '../lib/procs.js';
+import { mean } from '../lib/stats.js';
+import { wrk as runWrk } from '../lib/wrk.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CERT = join(here, '../../packages/tls-openssl/test/fixtures/localhost.pem');
@@ -33,42 +35,8 @@ const TARGETS = (process.env.TARGETS ?? 'pingora-ts,pingora-ts-alpn,nginx,node-h
 const MODES = ['keep-alive', 'handshakes'] as const;
 type Mode = (typeof MODES)[number];
 
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-function node(script: string, args: Array<string | number>): ChildProcess {
-  const c = spawn(process.execPath, [join(here, script), ...args.map(String)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(c);
-  return c;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        r(true);
-      });
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
+const node = (script: string, args: Array<string | number>): ChildProcess =>
+  spawnNode(join(here, script), args);
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -90,33 +58,47 @@ function wrk(port: number, pid: number, mode: Mode, seconds: number): Measure {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`];
   if (mode === 'handshakes') args.push('-s', join(here, 'close.lua'));
   const cpu0 = cpuSeconds(pid);
-  const out = execFileSync('wrk', [...args, `https://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const { rps, requests, errors } = runWrk(args, `https://127.0.0.1:${port}/`);
   const cpu = cpuSeconds(pid) - cpu0;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const errors = out.match(/(Non-2xx.*|Socket errors.*)/g)?.join('; ') ?? '';
   return { rps, cpuUs: (cpu / requests) * 1e6, errors };
+}
+
+/**
+ * nginx as the TLS reference: the same certificate and TLS 1.2/1.3 profile, and no limit on
+ * requests per client connection.
+ */
+function startNginxTls(prefix: string, port: number, originPort: number): ChildProcess {
+  return startNginxProxy({
+    prefix,
+    port,
+    originPort,
+    http: 'keepalive_requests 1000000;',
+    listen: `listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${CERT};
+    ssl_certificate_key ${KEY};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;`,
+  });
 }
 
 async function main(): Promise<void> {
   const originPort = await freePort();
   node('../proxy/origin.mjs', [originPort, await freePort()]);
-  await waitForPort(originPort);
+  await waitForTarget(originPort);
   const prefix = mkdtempSync(join(tmpdir(), 'pingora-ts-bench-tls-'));
   const servers = new Map<string, { port: number; pid: number }>();
   for (const target of TARGETS) {
     const port = await freePort();
     let child: ChildProcess;
     if (target === 'nginx') {
-      child = startNginxTls(prefix, port, originPort, CERT, KEY);
-      children.push(child);
+      child = startNginxTls(prefix, port, originPort);
     } else if (target === 'pingora-ts')
       child = node('targets/pingora-ts.mjs', [port, originPort, CERT, KEY, 'none']);
     else if (target === 'pingora-ts-alpn')
       child = node('targets/pingora-ts.mjs', [port, originPort, CERT, KEY, 'h1']);
     else if (target === 'node-https') child = node('targets/node-https.mjs', [port, CERT, KEY]);
     else throw new Error(`unknown target ${target}`);
-    await waitForPort(port);
+    await waitForTarget(port);
     servers.set(target, { port, pid: child.pid! });
   }
   const results = new Map<string, Measure[]>();
@@ -139,8 +121,6 @@ async function main(): Promise<void> {
   print(results);
   process.exit(0);
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 function print(results: Map<string, Measure[]>): void {
   console.log(

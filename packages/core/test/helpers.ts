@@ -4,8 +4,10 @@
  */
 import { once } from 'node:events';
 import * as net from 'node:net';
+import type { ServerApp } from '../src/apps/server-app.js';
 import type { Logger } from '../src/logger.js';
-import type { Service } from '../src/services/listening.js';
+import { ShutdownController } from '../src/server/shutdown.js';
+import { Service } from '../src/services/listening.js';
 
 /** One recorded log call. */
 export interface LogEntry {
@@ -38,6 +40,27 @@ export function memoryLogger(
     fatal: fn('fatal'),
     child: (b) => memoryLogger(entries, { ...bindings, ...b }),
   };
+}
+
+/**
+ * Starts a service named `name` running `app` on the listeners that `setup` adds, logging into
+ * `entries`, with no bind retries; pushes it to `services` for the test file's afterEach to stop.
+ */
+export async function startedService<A extends ServerApp>(
+  name: string,
+  entries: LogEntry[],
+  services: Service[],
+  app: A,
+  setup: (s: Service<A>) => void,
+): Promise<Service<A>> {
+  const svc = new Service(name, app, {
+    logger: memoryLogger(entries),
+    bindRetry: { retries: 0, delayMs: 0 },
+  });
+  setup(svc);
+  services.push(svc as unknown as Service);
+  await svc.start(new ShutdownController().watch);
+  return svc;
 }
 
 /** The first TCP port a started service is bound to. */

@@ -5,7 +5,7 @@
  * plus Proxy-Connection, and every field named by a token of any Connection header. Only when
  * Connection names a field outside that set does a second pass run.
  */
-import { eqIgnoreCase, hasListToken, isOws } from './raw.js';
+import { eqIgnoreCase, hasListToken, isOws, removeNameFrom } from './raw.js';
 
 // Field kinds returned by hopKind(); exported for the HTTP/2 conversions of this package.
 export const NOT_HOP = 0;
@@ -263,35 +263,17 @@ export function stripHopByHop(raw: string[], options?: HopByHopOptions): HopByHo
 }
 
 function dropUpgrade(raw: string[], connSlot: number): number {
-  let w = 0;
-  const n = raw.length - 1;
-  for (let r = 0; r < n; r += 2) {
-    const name = raw[r]!;
-    if (r === connSlot || hopKind(name) === UPGRADE) continue;
-    if (w !== r) {
-      raw[w] = name;
-      raw[w + 1] = raw[r + 1]!;
-    }
-    w += 2;
+  let removed = 0;
+  if (connSlot >= 0) {
+    raw.splice(connSlot, 2);
+    removed = 1;
   }
-  const removed = (raw.length - w) >> 1;
-  raw.length = w;
-  return removed;
+  return removed + removeNameFrom(raw, 'upgrade', 0);
 }
 
+// One pass per name: the names a Connection header listed, few in practice.
 function dropNamed(raw: string[], lowerNames: readonly string[]): number {
-  let w = 0;
-  const n = raw.length - 1;
-  outer: for (let r = 0; r < n; r += 2) {
-    const name = raw[r]!;
-    for (const t of lowerNames) if (eqIgnoreCase(name, t)) continue outer;
-    if (w !== r) {
-      raw[w] = name;
-      raw[w + 1] = raw[r + 1]!;
-    }
-    w += 2;
-  }
-  const removed = (raw.length - w) >> 1;
-  raw.length = w;
+  let removed = 0;
+  for (const t of lowerNames) removed += removeNameFrom(raw, t, 0);
   return removed;
 }

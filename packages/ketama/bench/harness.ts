@@ -1,28 +1,8 @@
 /**
- * Tiny benchmark harness: runs `fn` in growing batches until a round lasts `roundMs`, takes the
- * median of `rounds` rounds, and reports nanoseconds per call. Good enough for ratios between
- * implementations measured back to back in one process; not a statistics package.
+ * Benchmark helpers for the ketama benches: `nsPerOp` (from @pingora-ts/test-utils), number and
+ * duration formatting, markdown tables, and deterministic keys and addresses.
  */
-export function nsPerOp(fn: () => unknown, roundMs = 150, rounds = 5): number {
-  let sink: unknown;
-  let n = 1;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink = fn();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (ms >= roundMs / 4) break;
-    n *= 2;
-  }
-  const results: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n * 4; i++) sink = fn();
-    results.push(Number(process.hrtime.bigint() - t0) / (n * 4));
-  }
-  if (sink === Symbol.for('never')) console.log(sink);
-  results.sort((a, b) => a - b);
-  return results[Math.floor(rounds / 2)]!;
-}
+export { nsPerOp } from '@pingora-ts/test-utils';
 
 /** `1234567` -> `1.23 M`, for ops/s columns. */
 export function human(x: number): string {

@@ -2,22 +2,13 @@
  * The native addon against its TypeScript twin: identical rings and lookups on random inputs.
  * Skipped only under PINGORA_TS_NATIVE=0; otherwise the addon must be loaded.
  */
+import { mulberry32 as rng } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nativeDisabled } from '../test/impls.js';
 import { Bucket } from './bucket.js';
 import { Continuum } from './continuum.js';
 import { isNativeEnabled, nativeBinding } from './native.js';
 import { buildRingTs, type Compat } from './ring.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBuckets(r: () => number): Bucket[] {
   const n = Math.floor(r() * 25);

@@ -13,10 +13,12 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// mulberry32: seeded, so the key lists are reproducible.
+import { freePort, mulberry32 as rng, waitForPort } from '@pingora-ts/test-utils';
 import { Bucket } from '../src/bucket.js';
 import { crc32 } from '../src/crc32.js';
 import { buildRingTs, POINT_MULTIPLE } from '../src/ring.js';
@@ -31,18 +33,6 @@ interface GoldenSet {
   note: string;
   servers: Server[];
   keys: string[];
-}
-
-/** mulberry32: small seeded PRNG so the key lists are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Characters that travel raw in a query string and that nginx leaves alone in $arg_k.
@@ -282,17 +272,6 @@ ${locations.join('')}    }
 `;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** One request over a raw socket, so UTF-8 bytes go into the request line unescaped. */
 function ask(port: number, set: string, key: string): Promise<{ status: number; upstream: string }> {
   return new Promise((resolve, reject) => {
@@ -312,21 +291,6 @@ function ask(port: number, set: string, key: string): Promise<{ status: number; 
       Buffer.from(`GET /${set}/?k=${key} HTTP/1.1\r\nHost: golden\r\nConnection: close\r\n\r\n`, 'utf8'),
     );
   });
-}
-
-async function waitUp(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('nginx did not start');
 }
 
 function jsonOut(
@@ -374,7 +338,7 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
-    await waitUp(frontPort);
+    await waitForPort(frontPort, { tries: 100, intervalMs: 50 });
     const results: { set: GoldenSet; picks: [string, string][] }[] = [];
     for (const set of sets) {
       const picks: [string, string][] = [];

@@ -16,6 +16,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { mulberry32 as prng } from '@pingora-ts/test-utils';
 import { Estimator, Inflight, Rate } from '../src/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
@@ -40,15 +41,6 @@ type Scenario = { name: string; build: () => Contender[] };
 
 let sink = 0;
 
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(2024);
 
 /** `OPS` draws from a Zipf(s) distribution over `n` ranks (rank 0 most frequent). */

@@ -1,16 +1,6 @@
+import { mulberry32 as prng } from '@pingora-ts/test-utils';
 import { describe, expect, it } from 'vitest';
 import { Estimator } from './estimator.js';
-
-/** Deterministic PRNG (mulberry32) so the differential tests replay the same stream. */
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Estimator', () => {
   it("Pingora's incr: returns the new minimum", () => {

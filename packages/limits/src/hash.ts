@@ -101,9 +101,19 @@ function hashBytes(bytes: Uint8Array, a: number, b: number): void {
 }
 
 function finish(a: number, b: number, len: number): void {
-  // The length separates keys whose padded tails agree ("a" and "a\0").
-  LANES[0] = a ^ len;
-  LANES[1] = b ^ Math.imul(len, 0x9e3779b1);
+  // The length separates keys whose padded tails agree ("a" and "a\0"); the final avalanche
+  // (murmur3's fmix32, a bijection) breaks up the structure of arithmetic key sequences, which
+  // otherwise collide across the integer and float paths far more often than chance.
+  LANES[0] = fmix(a ^ len);
+  LANES[1] = fmix(b ^ Math.imul(len, 0x9e3779b1));
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 function roundA(h: number, block: number): number {

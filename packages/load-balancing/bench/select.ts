@@ -6,6 +6,7 @@
  * Every backend is healthy, so each call is one first pick plus one health-table lookup: the
  * per-request cost on a proxy's hot path. LeastConnections is measured as acquire + release.
  */
+import { nsPerOp } from '@pingora-ts/test-utils';
 import {
   type BackendSelection,
   type BackendSelectionBuilder,
@@ -16,27 +17,6 @@ import {
   Random,
   RoundRobin,
 } from '../src/index.js';
-
-/** Median ns per call over `rounds` rounds sized to last ~`roundMs` each. */
-function nsPerOp(fn: () => unknown, roundMs = 200, rounds = 5): number {
-  let sink: unknown;
-  let n = 1;
-  for (;;) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) sink = fn();
-    if (Number(process.hrtime.bigint() - t0) / 1e6 >= roundMs / 4) break;
-    n *= 2;
-  }
-  const results: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n * 4; i++) sink = fn();
-    results.push(Number(process.hrtime.bigint() - t0) / (n * 4));
-  }
-  if (sink === Symbol.for('never')) console.log(sink);
-  results.sort((a, b) => a - b);
-  return results[Math.floor(rounds / 2)]!;
-}
 
 const human = (opsPerSec: number) =>
   opsPerSec >= 1e6 ? `${(opsPerSec / 1e6).toFixed(1)} M` : `${(opsPerSec / 1e3).toFixed(0)} k`;
@@ -58,7 +38,7 @@ console.log(`node ${process.version}, ${process.arch}; median of 5 rounds; all b
 const floor = sizes.map((n) => {
   const list = addrs(n);
   let i = 0;
-  return nsPerOp(() => list[i++ % n]);
+  return nsPerOp(() => list[i++ % n], 200);
 });
 const rows: string[][] = [
   ['`list[i++ % n]` (floor)', ...floor.map((ns) => `${human(1e9 / ns)} (${ns.toFixed(0)} ns)`)],
@@ -70,8 +50,8 @@ for (const [name, builder, mode] of algorithms) {
     let i = 0;
     const ns =
       mode === 'lease'
-        ? nsPerOp(() => lb.acquire('', 256)!.release())
-        : nsPerOp(() => lb.select(keys[i++ & 1023]!, 256));
+        ? nsPerOp(() => lb.acquire('', 256)!.release(), 200)
+        : nsPerOp(() => lb.select(keys[i++ & 1023]!, 256), 200);
     cells.push(`${human(1e9 / ns)} (${ns.toFixed(0)} ns, ${(ns / floor[s]!).toFixed(1)}× floor)`);
   });
   rows.push([name, ...cells]);

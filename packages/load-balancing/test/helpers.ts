@@ -6,16 +6,18 @@
 import dgram from 'node:dgram';
 import http from 'node:http';
 import type net from 'node:net';
-import { HttpServer, type Logger, Service, ShutdownController } from '@pingora-ts/core';
+import { HttpServer, Service, ShutdownController } from '@pingora-ts/core';
 import { HttpProxy, type HttpProxyOptions, type ProxyHttp } from '@pingora-ts/proxy';
-import { expect } from 'vitest';
+import { type CapturedLog, memoryLogger, onClose, startService } from '@pingora-ts/test-utils';
 
-const closers: Array<() => Promise<void> | void> = [];
-
-/** Closes every server, socket and service opened by the helpers. */
-export async function closeAll(): Promise<void> {
-  while (closers.length > 0) await closers.pop()!();
-}
+export {
+  type CapturedLog,
+  closeAll,
+  deadPort,
+  memoryLogger,
+  onClose,
+  waitFor,
+} from '@pingora-ts/test-utils';
 
 /** An origin that says its name; `stop()` makes it refuse connections, `start()` brings it back. */
 export interface Origin {
@@ -80,50 +82,8 @@ export async function startOrigin(name: string): Promise<Origin> {
     },
   };
   await origin.start();
-  closers.push(() => origin.stop());
+  onClose(() => origin.stop());
   return origin;
-}
-
-/** A port nothing listens on (bound, then closed). */
-export async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Registers a cleanup step. */
-export function onClose(fn: () => Promise<void> | void): void {
-  closers.push(fn);
-}
-
-/** Log lines captured by {@link memoryLogger}. */
-export interface CapturedLog {
-  level: string;
-  msg: string;
-  obj?: unknown;
-}
-
-/** A logger that records lines, for asserting on log output. */
-export function memoryLogger(lines: CapturedLog[] = []): Logger & { lines: CapturedLog[] } {
-  const make = (level: string) =>
-    ((a: unknown, b?: unknown) => {
-      if (typeof a === 'string') lines.push({ level, msg: a });
-      else lines.push({ level, msg: typeof b === 'string' ? b : '', obj: a });
-    }) as Logger['info'];
-  const logger = {
-    level: 'trace',
-    lines,
-    trace: make('trace'),
-    debug: make('debug'),
-    info: make('info'),
-    warn: make('warn'),
-    error: make('error'),
-    fatal: make('fatal'),
-    child: () => logger,
-  };
-  return logger as unknown as Logger & { lines: CapturedLog[] };
 }
 
 /** A proxy service on 127.0.0.1:0 running `inner`. */
@@ -135,14 +95,7 @@ export async function startProxy<Ctx>(
   const proxy = new HttpProxy(inner, { logger, ...options });
   const service = new Service('test proxy', new HttpServer(proxy), { logger });
   service.addTcp('127.0.0.1:0');
-  const ctl = new ShutdownController();
-  await service.start(ctl.watch);
-  const bound = service.addresses()[0];
-  const port = bound?.kind === 'tcp' ? bound.port : 0;
-  closers.push(async () => {
-    ctl.shutdown(false);
-    await service.stop(false, 0);
-  });
+  const port = await startService(service, new ShutdownController());
   return { port, logs: logger.lines, url: (path = '/') => `http://127.0.0.1:${port}${path}` };
 }
 
@@ -174,12 +127,6 @@ export async function runBounded(
     while (next < count) await job(next++);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
-/** Polls `cond` on the event loop (bounded), for effects that land after an event. */
-export async function waitFor(cond: () => boolean, tries = 500): Promise<void> {
-  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(cond()).toBe(true);
 }
 
 /** Answers of {@link startDnsServer}: name → records. */
@@ -245,6 +192,6 @@ export async function startDnsServer(zone: DnsZone): Promise<{ server: string; q
     sock.send(Buffer.concat([header, question, ...rrs]), rinfo.port, rinfo.address);
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  closers.push(() => new Promise<void>((r) => sock.close(() => r())));
+  onClose(() => new Promise<void>((r) => sock.close(() => r())));
   return { server: `127.0.0.1:${sock.address().port}`, queries };
 }

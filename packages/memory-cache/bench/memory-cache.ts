@@ -9,6 +9,7 @@
  * shared. Hit ratio: Pingora's workload (10,000 items, zipf draws, get then put on miss), with a
  * TTL long enough never to expire.
  */
+import { mulberry32 } from '@pingora-ts/test-utils';
 import { LRUCache } from 'lru-cache';
 import { CacheStatus, coarseClock, MemoryCache, RTCache } from '../src/index.js';
 
@@ -16,29 +17,15 @@ const OPS = 1_000_000;
 const ROUNDS = 5;
 const TTL = 3_600_000;
 
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-}
-
 // Exact zipf by inverse CDF (fine for 10,000 items).
 function zipfKeys(n: number, s: number, count: number, seed: number): number[] {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let k = 1; k <= n; k++) cdf[k - 1] = sum += k ** -s;
-  const rng = new Rng(seed);
+  const rng = mulberry32(seed);
   const out = new Array<number>(count);
   for (let i = 0; i < count; i++) {
-    const u = rng.next() * sum;
+    const u = rng() * sum;
     let lo = 0;
     let hi = n - 1;
     while (lo < hi) {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { HttpPeer } from '@pingora-ts/core';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { deadPort } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   closeAll,
@@ -13,15 +14,6 @@ import {
 } from '../test/helpers.js';
 
 afterEach(closeAll);
-
-/** A port on 127.0.0.1 with nothing listening (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('errors become the right responses', () => {
   it('connect refused → 502, failToConnect sees a ConnectRefused upstream error', async () => {

@@ -4,36 +4,23 @@
  * message, unless PINGORA_TS_REQUIRE_PEERS=1 (CI, after installing the Debian peers): then a
  * missing tool fails.
  */
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { HttpPeer, HttpServer, Service, ShutdownController, TlsSettings } from '@pingora-ts/core';
+import { requirePeer, startNginx, startService } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAllH2, FIXTURES, h2connect, h2fetch, startH2cProxy } from '../test/h2.js';
 import { memoryLogger, request, startOrigin } from '../test/helpers.js';
 import { HttpProxy, type ProxyHttp } from './index.js';
 
 const exec = promisify(execFile);
-const REQUIRE = process.env.PINGORA_TS_REQUIRE_PEERS === '1';
 
-function tool(name: string, args: string[]): boolean {
-  const ok = spawnSync(name, args, { stdio: 'ignore' }).status === 0;
-  if (!ok && !REQUIRE) console.warn(`skipping HTTP/2 tests that need ${name}: not installed`);
-  return ok || REQUIRE;
-}
+const hasCurl = requirePeer('curl');
+const hasH2load = requirePeer('h2load');
+const hasNginx = requirePeer('nginx');
 
-const hasCurl = tool('curl', ['--version']);
-const hasH2load = tool('h2load', ['--version']);
-const hasNginx = tool('nginx', ['-v']);
-
-const extra: Array<() => unknown> = [];
-afterEach(async () => {
-  while (extra.length > 0) await extra.pop()!();
-  await closeAllH2();
-});
+afterEach(closeAllH2);
 
 async function tlsProxy(inner: ProxyHttp): Promise<number> {
   const logger = memoryLogger();
@@ -43,11 +30,7 @@ async function tlsProxy(inner: ProxyHttp): Promise<number> {
     undefined,
     TlsSettings.intermediate(`${FIXTURES}/localhost.pem`, `${FIXTURES}/localhost.key`).enableH2(),
   );
-  const ctl = new ShutdownController();
-  await service.start(ctl.watch);
-  extra.push(() => service.stop(false, 0));
-  const a = service.addresses()[0];
-  return a?.kind === 'tcp' ? a.port : 0;
+  return startService(service, new ShutdownController());
 }
 
 function echoOrigin() {
@@ -64,47 +47,10 @@ function echoOrigin() {
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        r(true);
-      });
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
 /** nginx serving HTTP/2 over TLS with the `origin.test` certificate; one response with a trailer. */
 async function startNginxH2(): Promise<number> {
-  const prefix = mkdtempSync(join(tmpdir(), 'pingora-ts-nginx-h2-'));
-  const port = await freePort();
-  const conf = join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-daemon off;
-master_process off;
-error_log ${join(prefix, 'error.log')} warn;
-pid ${join(prefix, 'nginx.pid')};
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${join(prefix, 'tmp')};
-  server {
+  const nginx = await startNginx(
+    (port) => `  server {
     listen 127.0.0.1:${port} ssl http2;
     ssl_certificate ${FIXTURES}/origin.test.pem;
     ssl_certificate_key ${FIXTURES}/origin.test.key;
@@ -113,20 +59,10 @@ http {
       add_trailer X-Nginx-Trailer done;
       return 200 "nginx $server_protocol $request_method $uri host=$host\\n";
     }
-  }
-}
-`,
+  }`,
+    { workerConnections: 256 },
   );
-  mkdirSync(join(prefix, 'tmp'));
-  const child: ChildProcess = spawn('nginx', ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], {
-    stdio: 'ignore',
-  });
-  extra.push(() => {
-    child.kill('SIGKILL');
-    rmSync(prefix, { recursive: true, force: true });
-  });
-  await waitForPort(port);
-  return port;
+  return nginx.port;
 }
 
 describe('HTTP/2 with real clients', () => {

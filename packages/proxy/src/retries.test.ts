@@ -1,17 +1,9 @@
-import net from 'node:net';
 import { HttpPeer } from '@pingora-ts/core';
+import { deadPort } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, request, startOrigin, startProxy, startRawOrigin } from '../test/helpers.js';
 
 afterEach(closeAll);
-
-async function deadPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('retries (Pingora §2.5)', () => {
   it('failToConnect marking the error retryable sends the next attempt to another peer', async () => {

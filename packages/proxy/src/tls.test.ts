@@ -2,7 +2,7 @@
  * TLS end to end through the proxy: a TLS listener in front (HTTP/1.1, keep-alive, mutual TLS,
  * WebSocket) and HTTPS origins behind (verification, SNI, client certificates, error statuses).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -19,6 +19,7 @@ import {
   TlsSettings,
 } from '@pingora-ts/core';
 import { ErrorType, type PingoraError } from '@pingora-ts/error';
+import { onClose, requirePeer, startService } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { closeAll, memoryLogger, startOrigin, startProxy, startRawOrigin, waitFor } from '../test/helpers.js';
@@ -29,13 +30,9 @@ const fx = (name: string) => readFileSync(join(FIXTURES, name));
 const fxPath = (name: string) => join(FIXTURES, name);
 const CA = fx('ca.pem');
 const CLIENT = { cert: fx('client.pem'), key: fx('client.key') };
-const hasCurl = spawnSync('curl', ['--version']).status === 0;
+const hasCurl = requirePeer('curl');
 
-const extra: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (extra.length > 0) await extra.pop()!();
-  await closeAll();
-});
+afterEach(closeAll);
 
 /** A proxy service with a TLS listener on 127.0.0.1:0. */
 async function startTlsProxy<Ctx>(
@@ -47,14 +44,7 @@ async function startTlsProxy<Ctx>(
   const proxy = new HttpProxy(inner, { logger, ...options });
   const service = new Service('tls proxy', new HttpServer(proxy), { logger });
   service.addTlsWithSettings('127.0.0.1:0', undefined, settings);
-  const ctl = new ShutdownController();
-  await service.start(ctl.watch);
-  const bound = service.addresses()[0];
-  extra.push(async () => {
-    ctl.shutdown(false);
-    await service.stop(false, 0);
-  });
-  return { port: bound?.kind === 'tcp' ? bound.port : 0, proxy, logs: logger.lines };
+  return { port: await startService(service, new ShutdownController()), proxy, logs: logger.lines };
 }
 
 /** An HTTPS origin presenting `cert`.pem; answers JSON describing the request (and the client certificate). */
@@ -84,7 +74,7 @@ async function startHttpsOrigin(
   o.server.on('tlsClientError', () => {});
   await new Promise<void>((r) => o.server.listen(0, '127.0.0.1', r));
   o.port = (o.server.address() as net.AddressInfo).port;
-  extra.push(
+  onClose(
     () =>
       new Promise<void>((r) => {
         o.server.closeAllConnections();
@@ -209,7 +199,7 @@ describe('TLS listener in front of the proxy', () => {
       servername: 'localhost',
     } as import('ws').ClientOptions;
     const ws = new WebSocket(`wss://127.0.0.1:${p.port}/chat`, wsOptions);
-    extra.push(async () => ws.terminate());
+    onClose(() => ws.terminate());
     await new Promise((resolve, reject) => {
       ws.on('open', resolve);
       ws.on('error', reject);

@@ -1,20 +1,9 @@
+import { mulberry32 as prng } from '@pingora-ts/test-utils';
 import { describe, expect, it } from 'vitest';
 import { impls, nativeRequired } from '../test/impls.js';
 import { ModelUfo } from '../test/model.js';
 import type { TinyUfoKey } from './hash.js';
 import { coreOf, TinyUfo } from './tiny-ufo.js';
-
-/** A small deterministic PRNG so failures replay. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Op =
   | { op: 'get' | 'remove'; key: TinyUfoKey }

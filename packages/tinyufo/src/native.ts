@@ -7,17 +7,11 @@
 import { createRequire } from 'node:module';
 import { type Core, type CoreParams, IO_GEN, IO_LEN, smallWeightLimit } from './core.js';
 
-/** The shape of the addon's `Core` class (kept in step with `native/tinyufo.cc`). */
-export interface NativeCoreInstance {
-  readonly meta: Uint8Array;
-  readonly out: Uint32Array;
-  admit(a: number, b: number, weight: number, force: boolean): void;
-  update(slot: number, weight: number): void;
-  remove(slot: number): void;
-  sketchIncr(a: number, b: number): number;
-  sketchGet(a: number, b: number): number;
-  byteLength(): number;
-}
+/**
+ * The shape of the addon's `Core` class (kept in step with `native/tinyufo.cc`): the policy
+ * methods and the `meta`/`out` views of {@link Core}, which {@link NativeCore} forwards one to one.
+ */
+export type NativeCoreInstance = Omit<Core, 'io' | 'native'>;
 
 interface NativeBinding {
   Core: new (

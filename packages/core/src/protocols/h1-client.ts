@@ -7,8 +7,8 @@
 import type { Socket } from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { headerLines, type RequestHeader } from '@pingora-ts/http';
-import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import { H1ResponseParser, type ParsedResponseHead, type ResponseParserSink } from './h1-response-parser.js';
+import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
 
 /** Receives one response. Calls arrive in order: informational*, header, body*, trailers?, end | error. */
 export interface UpstreamResponseHandler {
@@ -104,15 +104,14 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   private responseFinished = true;
   private keepAlive = true;
   private dead = false;
-  private timeouts: ExchangeTimeouts = { readTimeout: undefined, writeTimeout: undefined };
-  private readTimer: FastTimer | undefined;
-  private writeTimer: FastTimer | undefined;
+  private readonly timers: IoTimers;
   private paused = false;
 
   constructor(socket: Socket, reuseKey: string) {
     this.socket = socket;
     this.reuseKey = reuseKey;
     this.parser = new H1ResponseParser(this);
+    this.timers = new IoTimers(this.onTimeout);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onSocketError);
@@ -163,9 +162,9 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     this.bodyMode = bodyMode;
     this.requestFinished = bodyMode === 'none';
     this.responseFinished = false;
-    this.timeouts = timeouts;
+    this.timers.timeouts = timeouts;
     this.parser.reset(req.method === 'HEAD');
-    this.armRead();
+    this.timers.armRead(!this.paused);
     // HTTP/1.1 upstream whatever the client spoke; no-case (HTTP/2) names are title-cased.
     const head = `${req.method} ${req.uri} HTTP/1.1\r\n${headerLines(req.rawHeaders, !req.hasCase())}${framing}\r\n`;
     return this.write(head, 'latin1');
@@ -210,7 +209,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     if (this.paused) return;
     this.paused = true;
     this.socket.pause();
-    this.readTimer?.clear();
+    this.timers.clearRead();
   }
 
   /** Resume reading after {@link pauseResponse}. */
@@ -218,7 +217,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     if (!this.paused) return;
     this.paused = false;
     this.socket.resume();
-    if (this.handler !== undefined) this.armRead();
+    if (this.handler !== undefined) this.timers.armRead(!this.paused);
   }
 
   /** Abort the exchange and close the connection. The handler gets no further calls. */
@@ -259,7 +258,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
 
   onComplete(rest: Buffer | undefined): void {
     const handler = this.handler;
-    this.readTimer?.clear();
+    this.timers.clearRead();
     this.responseFinished = true;
     if (handler === undefined) return;
     this.handler = undefined;
@@ -286,7 +285,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
       this.kill();
       return;
     }
-    this.readTimer?.refresh();
+    this.timers.refreshRead();
     try {
       this.parser.execute(chunk);
     } catch (e) {
@@ -322,8 +321,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
 
   private readonly onClose = (): void => {
     this.dead = true;
-    this.readTimer?.clear();
-    this.writeTimer?.clear();
+    this.timers.clear();
     if (this.handler !== undefined) {
       const e = PingoraError.explain(ErrorType.ConnectionClosed, 'upstream connection closed').asUp();
       if (this.parser.awaitingFirstByte) e.setRetry('ReusedOnly');
@@ -343,8 +341,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   private kill(): void {
     this.dead = true;
     this.keepAlive = false;
-    this.readTimer?.clear();
-    this.writeTimer?.clear();
+    this.timers.clear();
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
@@ -356,52 +353,20 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     s.off('error', this.onSocketError);
     // The tunnel owner attaches its own handlers; keep a guard so a late error never throws.
     s.on('error', noop);
-    this.readTimer?.clear();
-    this.writeTimer?.clear();
+    this.timers.clear();
     this.dead = true;
   }
 
   private write(data: string | Buffer, encoding?: BufferEncoding): boolean {
     const ok = encoding === undefined ? this.socket.write(data) : this.socket.write(data, encoding);
-    if (!ok && this.timeouts.writeTimeout !== undefined) this.armWrite();
+    if (!ok) this.timers.armWrite(this.socket);
     return ok;
   }
 
-  // A cleared FastTimer is final, so each wait gets a fresh one; refresh() covers every read within it.
-  private armRead(): void {
-    const ms = this.timeouts.readTimeout;
-    this.readTimer?.clear();
-    this.readTimer = ms === undefined || this.paused ? undefined : fastTimeout(this.onReadTimeout, ms);
-  }
-
-  private armWrite(): void {
-    if (this.writeTimer?.pending) return;
-    this.writeTimer = fastTimeout(this.onWriteTimeout, this.timeouts.writeTimeout!);
-    this.socket.once('drain', this.onWriteDrained);
-  }
-
-  private readonly onWriteDrained = (): void => {
-    this.writeTimer?.clear();
-  };
-
-  private readonly onReadTimeout = (): void => {
-    if (this.handler === undefined || this.paused) return;
-    this.fail(
-      PingoraError.explain(
-        ErrorType.ReadTimedout,
-        `no response data for ${this.timeouts.readTimeout} ms`,
-      ).asUp(),
-    );
-  };
-
-  private readonly onWriteTimeout = (): void => {
-    if (this.handler === undefined) return;
-    this.fail(
-      PingoraError.explain(
-        ErrorType.WriteTimedout,
-        `request write blocked for ${this.timeouts.writeTimeout} ms`,
-      ).asUp(),
-    );
+  // While paused the downstream is the slow one, not the origin: no read timeout then.
+  private readonly onTimeout = (kind: TimeoutKind): void => {
+    if (this.handler === undefined || (kind === READ_TIMEOUT && this.paused)) return;
+    this.fail(upstreamTimeoutError(kind, this.timers.timeouts));
   };
 }
 

@@ -7,10 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
-import { RequestHeader, ResponseHeader, responseHeadToWire } from '@pingora-ts/http';
-import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import { RequestHeader, type ResponseHeader, responseHeadToWire } from '@pingora-ts/http';
 import { getSslDigest } from '@pingora-ts/tls-openssl';
-import { cannedErrorHeaders } from './canned.js';
+import { IoTimers, READ_TIMEOUT, type TimeoutKind } from './io-timers.js';
 import type {
   Digest,
   HttpServerSession,
@@ -18,6 +17,14 @@ import type {
   SessionTiming,
   SocketAddr,
 } from './server-session.js';
+import {
+  bodyLength,
+  cannedErrorHeader,
+  drainBody,
+  localAddr,
+  readBodyChunk,
+  remoteAddr,
+} from './server-session-io.js';
 
 /** Per-session timeouts from the HTTP server options (ms; `undefined` = none). */
 export interface H1SessionOptions {
@@ -32,14 +39,6 @@ export const DEFAULT_H1_SESSION_OPTIONS: H1SessionOptions = Object.freeze({
   readTimeout: 60_000,
   writeTimeout: 60_000,
 });
-
-function addr(
-  address: string | undefined,
-  port: number | undefined,
-  family: string | undefined,
-): SocketAddr | undefined {
-  return address === undefined ? undefined : { address, port: port ?? 0, family: family ?? '' };
-}
 
 const NO_BODY = 0;
 const HAS_BODY = 1;
@@ -65,6 +64,13 @@ function requestFraming(raw: string[]): number {
   return result;
 }
 
+const BODY_INCOMPLETE = 'client closed the connection before the request body was complete';
+
+// How a pulled request body ended: node:http says whether the whole body arrived.
+function bodyOutcome(req: IncomingMessage, closed: boolean): Error | undefined {
+  return closed && !req.complete ? new Error(BODY_INCOMPLETE) : undefined;
+}
+
 /** An HTTP/1.x request/response on node:http. Created by `HttpServer`; apps receive it. */
 export class H1ServerSession implements HttpServerSession {
   readonly httpVersion = 1 as const;
@@ -83,8 +89,7 @@ export class H1ServerSession implements HttpServerSession {
   private upgradeHead: Buffer | undefined;
   private continueSent = false;
   private bodyStarted = false;
-  private readTimer: FastTimer | undefined;
-  private writeTimer: FastTimer | undefined;
+  private readonly timers: IoTimers;
 
   /**
    * @param req the parsed request
@@ -97,6 +102,7 @@ export class H1ServerSession implements HttpServerSession {
     readonly expectContinue = false,
     private readonly options: H1SessionOptions = DEFAULT_H1_SESSION_OPTIONS,
   ) {
+    this.timers = new IoTimers(this.onTimeout, options);
     const framing = requestFraming(req.rawHeaders);
     this.hasRequestBody = framing !== NO_BODY;
     this.invalidFraming = framing === BAD_TRANSFER_ENCODING;
@@ -125,13 +131,11 @@ export class H1ServerSession implements HttpServerSession {
   }
 
   clientAddr(): SocketAddr | undefined {
-    const s = this.req.socket;
-    return addr(s.remoteAddress, s.remotePort, s.remoteFamily);
+    return remoteAddr(this.req.socket);
   }
 
   serverAddr(): SocketAddr | undefined {
-    const s = this.req.socket;
-    return addr(s.localAddress, s.localPort, s.localFamily);
+    return localAddr(this.req.socket);
   }
 
   digest(): Digest {
@@ -145,48 +149,7 @@ export class H1ServerSession implements HttpServerSession {
   // --- request body ---
 
   readRequestBody(): Promise<Buffer | undefined> {
-    this.writeContinueResponse();
-    const req = this.req;
-    if (req.readableEnded || !this.hasRequestBody) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const chunk = req.read() as Buffer | null;
-      if (chunk !== null) return resolve(this.counted(chunk));
-      const cleanup = () => {
-        req.off('readable', onReadable);
-        req.off('end', onEnd);
-        req.off('error', onError);
-        req.off('close', onClose);
-      };
-      const onReadable = () => {
-        const c = req.read() as Buffer | null;
-        if (c === null) return;
-        cleanup();
-        resolve(this.counted(c));
-      };
-      const onEnd = () => {
-        cleanup();
-        resolve(undefined);
-      };
-      const onError = (e: Error) => {
-        cleanup();
-        reject(e);
-      };
-      const onClose = () => {
-        cleanup();
-        if (!req.complete)
-          reject(new Error('client closed the connection before the request body was complete'));
-        else resolve(undefined);
-      };
-      req.on('readable', onReadable);
-      req.on('end', onEnd);
-      req.on('error', onError);
-      req.on('close', onClose);
-    });
-  }
-
-  private counted(chunk: Buffer): Buffer {
-    this.bodyBytesRead += chunk.length;
-    return chunk;
+    return readBodyChunk(this, this.req, bodyOutcome, true);
   }
 
   pumpRequestBody(sink: RequestBodySink): void {
@@ -207,34 +170,34 @@ export class H1ServerSession implements HttpServerSession {
   }
 
   private readonly onReqData = (chunk: Buffer): void => {
-    this.readTimer?.refresh();
+    this.timers.refreshRead();
     this.bodyBytesRead += chunk.length;
     this.sink?.onRequestBody(chunk);
   };
 
   private readonly onReqEnd = (): void => {
-    this.readTimer?.clear();
+    this.timers.clearRead();
     const t = this.req.rawTrailers;
     this.sink?.onRequestBodyEnd(t.length > 0 ? t : undefined);
     this.sink = undefined;
   };
 
   private readonly onReqError = (e: Error): void => {
-    this.readTimer?.clear();
+    this.timers.clearRead();
     this.sink?.onRequestBodyError(e);
     this.sink = undefined;
   };
 
   private readonly onReqClose = (): void => {
     if (this.sink !== undefined && !this.req.complete) {
-      this.onReqError(new Error('client closed the connection before the request body was complete'));
+      this.onReqError(new Error(BODY_INCOMPLETE));
     }
   };
 
   // While paused for backpressure the client is not the one being slow: no read timeout then.
   pauseRequestBody(): void {
     this.req.pause();
-    this.readTimer?.clear();
+    this.timers.clearRead();
   }
 
   resumeRequestBody(): void {
@@ -243,44 +206,27 @@ export class H1ServerSession implements HttpServerSession {
   }
 
   private armReadTimeout(): void {
-    const ms = this.options.readTimeout;
-    this.readTimer?.clear();
-    this.readTimer = undefined;
-    if (ms === undefined || !this.bodyStarted || this.req.readableEnded) return;
-    this.readTimer = fastTimeout(this.onReadTimeout, ms);
+    this.timers.armRead(this.bodyStarted && !this.req.readableEnded);
   }
 
-  private readonly onReadTimeout = (): void => {
-    const e = PingoraError.explain(
-      ErrorType.ReadTimedout,
-      `no request body data for ${this.options.readTimeout} ms`,
-    ).asDown();
-    this.sink?.onRequestBodyError(e);
-    this.sink = undefined;
-  };
-
-  private armWriteTimeout(): void {
-    const ms = this.options.writeTimeout;
-    if (ms === undefined || this.writeTimer?.pending === true) return;
-    this.writeTimer = fastTimeout(this.onWriteTimeout, ms);
-    (this.res ?? this.upgradeSocket!).once('drain', this.onWriteDrained);
-  }
-
-  private readonly onWriteDrained = (): void => {
-    this.writeTimer?.clear();
-  };
-
-  // A client that takes nothing for this long is gone (even after the response was ended: the
-  // bytes still queued for it would otherwise hold the connection forever).
-  private readonly onWriteTimeout = (): void => {
+  private readonly onTimeout = (kind: TimeoutKind): void => {
+    if (kind === READ_TIMEOUT) {
+      const e = PingoraError.explain(
+        ErrorType.ReadTimedout,
+        `no request body data for ${this.options.readTimeout} ms`,
+      ).asDown();
+      this.sink?.onRequestBodyError(e);
+      this.sink = undefined;
+      return;
+    }
+    // A client that takes nothing for this long is gone (even after the response was ended: the
+    // bytes still queued for it would otherwise hold the connection forever).
     (this.res?.socket ?? this.upgradeSocket ?? this.req.socket)?.destroy();
     this.markFinished();
   };
 
-  async drainRequestBody(): Promise<void> {
-    while ((await this.readRequestBody()) !== undefined) {
-      // discard
-    }
+  drainRequestBody(): Promise<void> {
+    return drainBody(this);
   }
 
   writeContinueResponse(): void {
@@ -313,7 +259,7 @@ export class H1ServerSession implements HttpServerSession {
     if (chunk !== undefined && chunk.length > 0) {
       this.bodyBytesSent += chunk.length;
       ok = this.res === undefined ? this.upgradeSocket!.write(chunk) : this.res.write(chunk);
-      if (!ok) this.armWriteTimeout();
+      if (!ok) this.timers.armWrite(this.res ?? this.upgradeSocket!);
     }
     if (endOfStream) this.end();
     return ok;
@@ -343,10 +289,9 @@ export class H1ServerSession implements HttpServerSession {
 
   respondErrorWithBody(status: number, body: Buffer | string): void {
     if (this.written !== undefined || this.responseFinished) return;
-    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const len = bodyLength(body);
     const res = this.res;
-    const headers = cannedErrorHeaders(status, len);
-    this.written = ResponseHeader.fromRaw(status, headers.slice());
+    this.written = cannedErrorHeader(status, len);
     this.timing.responseHeaderSent = performance.now();
     if (res === undefined) {
       const sock = this.upgradeSocket!;
@@ -357,7 +302,7 @@ export class H1ServerSession implements HttpServerSession {
       this.finishRaw(true);
       return;
     }
-    res.writeHead(status, headers);
+    res.writeHead(status, this.written.rawHeaders);
     this.bodyBytesSent += len;
     res.end(len > 0 ? body : undefined);
     this.markFinished();

@@ -11,7 +11,6 @@ import type { Socket } from 'node:net';
 import { addAbortSignal } from 'node:stream';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import { type RequestHeader, reasonPhrase, toH2RequestHeaders } from '@pingora-ts/http';
-import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import type {
   ExchangeTimeouts,
   RequestBodyMode,
@@ -21,6 +20,7 @@ import type {
 import type { ParsedResponseHead } from './h1-response-parser.js';
 import type { H2ClientConnection } from './h2-connection.js';
 import { h2RequestRaw, h2Trailers, RAW_REQUEST_HEADERS, withoutPseudo } from './h2-fields.js';
+import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_HTTP_1_1_REQUIRED, NGHTTP2_FLAG_END_STREAM } =
   http2.constants;
@@ -50,9 +50,7 @@ export class H2ClientSession implements UpstreamSession {
   private requestEnded = true;
   private waitForTrailers = false;
   private requestTrailers: Record<string, string | string[]> | undefined;
-  private timeouts: ExchangeTimeouts = { readTimeout: undefined, writeTimeout: undefined };
-  private readTimer: FastTimer | undefined;
-  private writeTimer: FastTimer | undefined;
+  private readonly timers: IoTimers;
   private paused = false;
   private streamError: Error | undefined;
 
@@ -61,7 +59,9 @@ export class H2ClientSession implements UpstreamSession {
     readonly connection: H2ClientConnection,
     /** The slot came from a pooled connection. */
     readonly reused: boolean,
-  ) {}
+  ) {
+    this.timers = new IoTimers(this.onTimeout);
+  }
 
   /** The connection's socket. */
   get socket(): Socket {
@@ -92,7 +92,7 @@ export class H2ClientSession implements UpstreamSession {
     if (this.handler !== undefined || this.stream !== undefined)
       throw new Error('H2ClientSession: exchange already started');
     this.handler = handler;
-    this.timeouts = timeouts;
+    this.timers.timeouts = timeouts;
     const c = this.connection;
     // Node 22.17+/24 take a flat raw array (peers.md §6.2); older ones a header object.
     let headers = (
@@ -144,7 +144,7 @@ export class H2ClientSession implements UpstreamSession {
     stream.on('end', this.onEnd);
     stream.on('close', this.onClose);
     if (this.waitForTrailers) stream.once('wantTrailers', this.onWantTrailers);
-    this.armRead();
+    this.timers.armRead(!this.paused);
     return true;
   }
 
@@ -153,7 +153,7 @@ export class H2ClientSession implements UpstreamSession {
     const s = this.stream;
     if (s === undefined || this.requestEnded || chunk.length === 0) return true;
     const ok = s.write(chunk);
-    if (!ok && this.timeouts.writeTimeout !== undefined) this.armWrite();
+    if (!ok) this.timers.armWrite(s);
     return ok;
   }
 
@@ -178,20 +178,20 @@ export class H2ClientSession implements UpstreamSession {
     if (this.paused) return;
     this.paused = true;
     this.stream?.pause();
-    this.readTimer?.clear();
+    this.timers.clearRead();
   }
 
   resumeResponse(): void {
     if (!this.paused) return;
     this.paused = false;
     this.stream?.resume();
-    if (this.handler !== undefined) this.armRead();
+    if (this.handler !== undefined) this.timers.armRead(!this.paused);
   }
 
   /** Aborts the exchange with RST_STREAM(CANCEL); the connection and its other streams go on. */
   destroy(): void {
     this.handler = undefined;
-    this.clearTimers();
+    this.timers.clear();
     const s = this.stream;
     if (s === undefined) this.freeSlot();
     else cancel(s);
@@ -204,7 +204,7 @@ export class H2ClientSession implements UpstreamSession {
   release(): void {
     const s = this.stream;
     this.handler = undefined;
-    this.clearTimers();
+    this.timers.clear();
     if (s === undefined) {
       this.freeSlot();
       return;
@@ -229,7 +229,7 @@ export class H2ClientSession implements UpstreamSession {
   };
 
   private readonly onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
-    this.readTimer?.refresh();
+    this.timers.refreshRead();
     this.responseStarted = true;
     const status = Number(headers[':status']);
     const cl = headers['content-length'];
@@ -238,7 +238,7 @@ export class H2ClientSession implements UpstreamSession {
   };
 
   private readonly onData = (chunk: Buffer): void => {
-    this.readTimer?.refresh();
+    this.timers.refreshRead();
     this.handler?.onResponseBody(chunk);
   };
 
@@ -251,7 +251,7 @@ export class H2ClientSession implements UpstreamSession {
     const code = this.stream!.rstCode;
     if (code !== undefined && code !== NGHTTP2_NO_ERROR) return;
     this.responseEnded = true;
-    this.readTimer?.clear();
+    this.timers.clearRead();
     const handler = this.handler;
     if (handler === undefined) return;
     if (!this.responseStarted) {
@@ -274,7 +274,7 @@ export class H2ClientSession implements UpstreamSession {
   };
 
   private readonly onClose = (): void => {
-    this.clearTimers();
+    this.timers.clear();
     this.freeSlot();
     if (this.handler !== undefined) this.fail(this.closeError());
   };
@@ -327,7 +327,7 @@ export class H2ClientSession implements UpstreamSession {
   private fail(e: PingoraError): void {
     const handler = this.handler;
     this.handler = undefined;
-    this.clearTimers();
+    this.timers.clear();
     if (this.stream !== undefined) cancel(this.stream);
     handler?.onError(e);
   }
@@ -346,45 +346,10 @@ export class H2ClientSession implements UpstreamSession {
     this.connection.slotFreed();
   }
 
-  private clearTimers(): void {
-    this.readTimer?.clear();
-    this.writeTimer?.clear();
-  }
-
-  private armRead(): void {
-    const ms = this.timeouts.readTimeout;
-    this.readTimer?.clear();
-    this.readTimer = ms === undefined || this.paused ? undefined : fastTimeout(this.onReadTimeout, ms);
-  }
-
-  private armWrite(): void {
-    if (this.writeTimer?.pending) return;
-    this.writeTimer = fastTimeout(this.onWriteTimeout, this.timeouts.writeTimeout!);
-    this.stream!.once('drain', this.onWriteDrained);
-  }
-
-  private readonly onWriteDrained = (): void => {
-    this.writeTimer?.clear();
-  };
-
-  private readonly onReadTimeout = (): void => {
-    if (this.handler === undefined || this.paused) return;
-    this.fail(
-      PingoraError.explain(
-        ErrorType.ReadTimedout,
-        `no response data for ${this.timeouts.readTimeout} ms`,
-      ).asUp(),
-    );
-  };
-
-  private readonly onWriteTimeout = (): void => {
-    if (this.handler === undefined) return;
-    this.fail(
-      PingoraError.explain(
-        ErrorType.WriteTimedout,
-        `request write blocked for ${this.timeouts.writeTimeout} ms`,
-      ).asUp(),
-    );
+  // While paused the downstream is the slow one, not the origin: no read timeout then.
+  private readonly onTimeout = (kind: TimeoutKind): void => {
+    if (this.handler === undefined || (kind === READ_TIMEOUT && this.paused)) return;
+    this.fail(upstreamTimeoutError(kind, this.timers.timeouts));
   };
 }
 

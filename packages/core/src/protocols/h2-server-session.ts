@@ -6,9 +6,13 @@
  */
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import { type RequestHeader, requestFromH2, ResponseHeader, toH2ResponseHeaders } from '@pingora-ts/http';
+import {
+  type RequestHeader,
+  requestFromH2,
+  type ResponseHeader,
+  toH2ResponseHeaders,
+} from '@pingora-ts/http';
 import { getSslDigest } from '@pingora-ts/tls-openssl';
-import { cannedErrorHeaders } from './canned.js';
 import { h2ResponseRaw, h2Trailers, RAW_RESPONSE_HEADERS } from './h2-fields.js';
 import type {
   Digest,
@@ -17,6 +21,14 @@ import type {
   SessionTiming,
   SocketAddr,
 } from './server-session.js';
+import {
+  bodyLength,
+  cannedErrorHeader,
+  drainBody,
+  localAddr,
+  readBodyChunk,
+  remoteAddr,
+} from './server-session-io.js';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 
@@ -25,6 +37,12 @@ const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
 function truncated(stream: ServerHttp2Stream): boolean {
   const code = stream.rstCode;
   return code !== undefined && code !== NGHTTP2_NO_ERROR;
+}
+
+// How a pulled request body ended: complete unless the client reset the stream.
+function bodyOutcome(stream: ServerHttp2Stream, closed: boolean): Error | undefined {
+  const complete = closed ? stream.readableEnded && !truncated(stream) : !truncated(stream);
+  return complete ? undefined : streamGone(stream);
 }
 
 /** What the request's fields said, from one scan of the raw array (see {@link scanRequestFields}). */
@@ -79,14 +97,6 @@ export interface H2DownstreamConnection {
   readonly socket: Socket;
   /** Streams open on the connection right now. */
   active: number;
-}
-
-function addr(
-  address: string | undefined,
-  port: number | undefined,
-  family: string | undefined,
-): SocketAddr | undefined {
-  return address === undefined ? undefined : { address, port: port ?? 0, family: family ?? '' };
 }
 
 function responseMayHaveTrailers(resp: ResponseHeader): boolean {
@@ -146,13 +156,11 @@ export class H2ServerSession implements HttpServerSession {
   }
 
   clientAddr(): SocketAddr | undefined {
-    const s = this.connection.socket;
-    return addr(s.remoteAddress, s.remotePort, s.remoteFamily);
+    return remoteAddr(this.connection.socket);
   }
 
   serverAddr(): SocketAddr | undefined {
-    const s = this.connection.socket;
-    return addr(s.localAddress, s.localPort, s.localFamily);
+    return localAddr(this.connection.socket);
   }
 
   digest(): Digest {
@@ -166,42 +174,7 @@ export class H2ServerSession implements HttpServerSession {
   // --- request body ---
 
   readRequestBody(): Promise<Buffer | undefined> {
-    this.writeContinueResponse();
-    const stream = this.stream;
-    if (stream.readableEnded || !this.hasRequestBody) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk !== null) return resolve(this.counted(chunk));
-      const cleanup = () => {
-        stream.off('readable', onReadable);
-        stream.off('end', onEnd);
-        stream.off('close', onClose);
-      };
-      const onReadable = () => {
-        const c = stream.read() as Buffer | null;
-        if (c === null) return;
-        cleanup();
-        resolve(this.counted(c));
-      };
-      const onEnd = () => {
-        cleanup();
-        if (truncated(stream)) reject(streamGone(stream));
-        else resolve(undefined);
-      };
-      const onClose = () => {
-        cleanup();
-        if (stream.readableEnded && !truncated(stream)) resolve(undefined);
-        else reject(streamGone(stream));
-      };
-      stream.on('readable', onReadable);
-      stream.on('end', onEnd);
-      stream.on('close', onClose);
-    });
-  }
-
-  private counted(chunk: Buffer): Buffer {
-    this.bodyBytesRead += chunk.length;
-    return chunk;
+    return readBodyChunk(this, this.stream, bodyOutcome, false);
   }
 
   pumpRequestBody(sink: RequestBodySink): void {
@@ -253,10 +226,8 @@ export class H2ServerSession implements HttpServerSession {
     this.stream.resume();
   }
 
-  async drainRequestBody(): Promise<void> {
-    while ((await this.readRequestBody()) !== undefined) {
-      // discard
-    }
+  drainRequestBody(): Promise<void> {
+    return drainBody(this);
   }
 
   writeContinueResponse(): void {
@@ -332,8 +303,8 @@ export class H2ServerSession implements HttpServerSession {
 
   respondErrorWithBody(status: number, body: Buffer | string): void {
     if (this.written !== undefined || this.responseFinished) return;
-    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    this.written = ResponseHeader.fromRaw(status, cannedErrorHeaders(status, len).slice());
+    const len = bodyLength(body);
+    this.written = cannedErrorHeader(status, len);
     this.timing.responseHeaderSent = performance.now();
     const stream = this.stream;
     if (!stream.destroyed && !stream.headersSent) {

@@ -22,6 +22,7 @@ import {
   RST_STREAM,
   rstCode,
 } from '../../test/h2-frames.js';
+import { waitFor } from '@pingora-ts/test-utils';
 import { type LogEntry, memoryLogger, tcpPort } from '../../test/helpers.js';
 import { HttpServer, type HttpServerApp, type HttpServerOptions } from '../apps/http-app.js';
 import { ShutdownController } from '../server/shutdown.js';
@@ -53,6 +54,8 @@ function readAll(session: HttpServerSession): Promise<{ body: Buffer; trailers: 
 }
 
 const writes = { beforeFirstFull: -1, total: 0 };
+/** Streams that reached the '/slow' handler, so tests can act once one is in flight. */
+const slowStarted = { count: 0 };
 const seen = { evil: [] as Array<string | undefined> };
 const uploads: string[] = [];
 
@@ -71,6 +74,7 @@ const app: HttpServerApp = {
         return;
       }
       case '/slow':
+        slowStarted.count++;
         await new Promise((r) => setTimeout(r, 30));
         session.respondErrorWithBody(200, 'slow done');
         return;
@@ -306,29 +310,32 @@ describe('downstream HTTP/2 (h2c with prior knowledge)', () => {
     const { port, server } = await serve();
     const s = connect(`http://127.0.0.1:${port}`);
     await h2request(s, { ':path': '/echo' });
+    const before = slowStarted.count;
     const slow = h2request(s, { ':path': '/slow' });
-    await new Promise((r) => setTimeout(r, 5));
+    // Shut down only once the stream is in the app: GOAWAY must let it finish, not refuse it.
+    await waitFor(() => slowStarted.count > before);
     const goaway = once(s, 'goaway');
     server.onShutdown(true);
     const [code] = (await goaway) as [number];
     expect(code).toBe(http2.constants.NGHTTP2_NO_ERROR);
     expect((await slow).body.toString()).toBe('slow done');
     await once(s, 'close');
-    expect(server.h2.size).toBe(0);
+    await waitFor(() => server.h2.size === 0);
   });
 
   it('fast shutdown destroys HTTP/2 connections at once', async () => {
     const { port, server } = await serve();
     const s = connect(`http://127.0.0.1:${port}`);
     await h2request(s, { ':path': '/echo' });
+    const before = slowStarted.count;
     const slow = h2request(s, { ':path': '/slow' }).catch((e: Error) => e);
-    await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => slowStarted.count > before);
     server.onShutdown(false);
     await once(s, 'close');
     const r = await slow;
     // No response: the stream fails or ends empty, depending on how the client sees the reset.
     expect(r instanceof Error || r.status !== 200).toBe(true);
-    expect(server.h2.size).toBe(0);
+    await waitFor(() => server.h2.size === 0);
   });
 
   it('aborting a session resets only its stream', async () => {

@@ -12,6 +12,7 @@ import {
   readUntilClose,
   refused,
   roundTrip,
+  startedService,
   tcpPort,
 } from '../../test/helpers.js';
 import { EchoApp } from '../apps/echo.js';
@@ -44,16 +45,8 @@ afterEach(async () => {
   entries = [];
 });
 
-async function started<A extends ServerApp>(app: A, setup: (s: Service<A>) => void): Promise<Service<A>> {
-  const svc = new Service('test', app, {
-    logger: memoryLogger(entries),
-    bindRetry: { retries: 0, delayMs: 0 },
-  });
-  setup(svc);
-  services.push(svc as unknown as Service);
-  await svc.start(new ShutdownController().watch);
-  return svc;
-}
+const started = <A extends ServerApp>(app: A, setup: (s: Service<A>) => void): Promise<Service<A>> =>
+  startedService('test', entries, services, app, setup);
 
 async function client(target: Parameters<typeof connect>[0]): Promise<net.Socket> {
   const c = await connect(target);

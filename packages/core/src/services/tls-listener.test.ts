@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -8,21 +8,21 @@ import { dirname, join } from 'node:path';
 import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ErrorType } from '@pingora-ts/error';
+import { requirePeer } from '@pingora-ts/test-utils';
 import { getSslDigest, TlsSettings } from '@pingora-ts/tls-openssl';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LogEntry, memoryLogger, roundTrip, tcpPort } from '../../test/helpers.js';
+import { type LogEntry, memoryLogger, roundTrip, startedService, tcpPort } from '../../test/helpers.js';
 import { EchoApp } from '../apps/echo.js';
 import { HttpServer } from '../apps/http-app.js';
 import type { ServerApp } from '../apps/server-app.js';
 import { serveHttpApp } from '../apps/serve-http.js';
-import { ShutdownController } from '../server/shutdown.js';
-import { Service } from './listening.js';
+import type { Service } from './listening.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../tls-openssl/test/fixtures');
 const fx = (name: string) => join(FIXTURES, name);
 const CA = readFileSync(fx('ca.pem'));
 const CLIENT = { cert: readFileSync(fx('client.pem')), key: readFileSync(fx('client.key')) };
-const hasCurl = spawnSync('curl', ['--version']).status === 0;
+const hasCurl = requirePeer('curl');
 
 let entries: LogEntry[] = [];
 const services: Service[] = [];
@@ -33,16 +33,8 @@ afterEach(async () => {
   entries = [];
 });
 
-async function started<A extends ServerApp>(app: A, setup: (s: Service<A>) => void): Promise<Service<A>> {
-  const svc = new Service('tls test', app, {
-    logger: memoryLogger(entries),
-    bindRetry: { retries: 0, delayMs: 0 },
-  });
-  setup(svc);
-  services.push(svc as unknown as Service);
-  await svc.start(new ShutdownController().watch);
-  return svc;
-}
+const started = <A extends ServerApp>(app: A, setup: (s: Service<A>) => void): Promise<Service<A>> =>
+  startedService('tls test', entries, services, app, setup);
 
 function tlsClient(port: number, options: tls.ConnectionOptions = {}): tls.TLSSocket {
   const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: CA, ...options });

@@ -1,0 +1,33 @@
+/**
+ * Processes of a benchmark run: the origin and the targets run as separate plain-node processes
+ * (pingora-ts loads its built dist, as users run it), all killed when the run exits.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { waitForPort } from '@pingora-ts/test-utils';
+
+export { freePort } from '@pingora-ts/test-utils';
+
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** Kills `child` when the run exits; returns it. */
+export function track(child: ChildProcess): ChildProcess {
+  children.push(child);
+  return child;
+}
+
+/** Runs `script` with plain node and `flags` (stderr shown, stdout ignored); killed at exit. */
+export function spawnNode(script: string, args: Array<string | number>, flags: string[] = []): ChildProcess {
+  return track(
+    spawn(process.execPath, [...flags, script, ...args.map(String)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
+}
+
+/** Waits until a target listens; a target loading its packages on a busy machine gets 10 s. */
+export function waitForTarget(port: number): Promise<void> {
+  return waitForPort(port, { tries: 200, intervalMs: 50 });
+}
