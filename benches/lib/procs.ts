@@ -2,7 +2,8 @@
  * Processes of a benchmark run: the origin and the targets run as separate plain-node processes
  * (pingora-ts loads its built dist, as users run it), all killed when the run exits.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { waitForPort } from '@pingora-ts/test-utils';
 
 export { freePort } from '@pingora-ts/test-utils';
@@ -30,4 +31,16 @@ export function spawnNode(script: string, args: Array<string | number>, flags: s
 /** Waits until a target listens; a target loading its packages on a busy machine gets 10 s. */
 export function waitForTarget(port: number): Promise<void> {
   return waitForPort(port, { tries: 200, intervalMs: 50 });
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU seconds (user + system) used so far by process `pid` (Linux /proc). CPU time per request
+ * barely moves when the machine is busy, so it compares targets where throughput is noisy.
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }

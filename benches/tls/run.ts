@@ -20,7 +20,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginxProxy } from '../lib/nginx.js';
-import { freePort, spawnNode, waitForTarget } from '../lib/procs.js';
+import { cpuSeconds, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { mean } from '../lib/stats.js';
 import { wrk as runWrk } from '../lib/wrk.js';
 
@@ -37,15 +37,6 @@ type Mode = (typeof MODES)[number];
 
 const node = (script: string, args: Array<string | number>): ChildProcess =>
   spawnNode(join(here, script), args);
-
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds (user + system) used so far by process `pid`. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 interface Measure {
   rps: number;

@@ -16,6 +16,14 @@ import type { BodyTarget } from './request-body.js';
 import type { Session } from './session.js';
 import { tunnel } from './tunnel.js';
 
+/** What an exchange needs from the proxy that runs it. */
+export interface ExchangeOwner {
+  /** Gives the upstream connection back (pooled if it ended cleanly). */
+  releaseHttpSession(conn: UpstreamSession, peer: HttpPeer): void;
+  /** Idle limit of an upgraded tunnel, ms; `undefined` = none. */
+  readonly tunnelIdleTimeout: number | undefined;
+}
+
 /** Settles one attempt: `undefined` on success, else the error (already passed through `errorWhileProxy`). */
 export type AttemptDone = (error: PingoraError | undefined) => void;
 
@@ -34,6 +42,11 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   private trailers: string[] | undefined;
   private bodyChain: Promise<void> | undefined;
   private headRequest = false;
+  // Bytes still expected of a Content-Length body (-1 when the length is not known). The chunk
+  // that completes it is held and written together with the end of the response: node then sends
+  // head, body and end in one write for the common single-chunk response.
+  private bodyRemaining = -1;
+  private finalChunk: Buffer | undefined;
 
   constructor(
     private readonly phases: Phases<Ctx>,
@@ -42,7 +55,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     private readonly conn: UpstreamSession,
     private readonly peer: HttpPeer,
     private readonly reused: boolean,
-    private readonly release: (conn: UpstreamSession, peer: HttpPeer) => void,
+    private readonly owner: ExchangeOwner,
     private readonly done: AttemptDone,
   ) {}
 
@@ -147,6 +160,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     const noBody = head.framing === 'none' || this.headRequest;
     // A body filter may change the length, so the downstream framing is left to node (chunked).
     if (!noBody && this.phases.hasResponseBodyFilter) resp.removeHeader('Content-Length');
+    else if (!noBody && head.framing === 'length') this.bodyRemaining = head.contentLength;
     const p = this.phases;
     if (p.upstreamResponseFilter === null && p.responseFilter === null) {
       this.writeHeader(resp, noBody && !head.upgrade);
@@ -217,6 +231,13 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       }
     }
     if (c === null || c === undefined) return;
+    if (this.bodyRemaining > 0) {
+      this.bodyRemaining -= c.length;
+      if (this.bodyRemaining === 0) {
+        this.finalChunk = c;
+        return;
+      }
+    }
     if (!s.downstream.writeResponseBody(c, false)) {
       this.conn.pauseResponse();
       s.downstream.onResponseDrain(this.onDownstreamDrain);
@@ -257,7 +278,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       }
     }
     // The upstream is done with: back to the pool before the client has read everything.
-    this.release(this.conn, this.peer);
+    this.owner.releaseHttpSession(this.conn, this.peer);
     const trailers = this.trailers;
     if (trailers !== undefined && p.responseTrailerFilter !== null) {
       let r: unknown;
@@ -286,6 +307,16 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     asBody: Buffer | undefined,
   ): void {
     const d = this.session.downstream;
+    const held = this.finalChunk;
+    if (held !== undefined) {
+      this.finalChunk = undefined;
+      const more = !!last || asBody !== undefined || (trailers !== undefined && trailers.length > 0);
+      d.writeResponseBody(held, !more);
+      if (!more) {
+        this.settle(undefined);
+        return;
+      }
+    }
     if (last) d.writeResponseBody(last, false);
     if (asBody !== undefined) d.writeResponseBody(asBody, true);
     else if (trailers !== undefined && trailers.length > 0) d.writeResponseTrailers(trailers);
@@ -306,7 +337,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       );
       return;
     }
-    tunnel(down.socket, down.head, socket, head, (err) => this.settle(err));
+    tunnel(down.socket, down.head, socket, head, (err) => this.settle(err), this.owner.tunnelIdleTimeout);
   }
 
   // --- endings ---
@@ -342,7 +373,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   private settle(error: PingoraError | undefined): void {
     if (this.settled) return;
     this.settled = true;
-    this.session.body.detach();
+    this.session.bodyIfUsed?.detach();
     this.done(error);
   }
 }

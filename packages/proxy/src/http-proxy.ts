@@ -18,7 +18,7 @@ import {
 } from '@pingora-ts/core';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import type { RequestHeader } from '@pingora-ts/http';
-import { type AttemptDone, Exchange } from './exchange.js';
+import { type AttemptDone, Exchange, type ExchangeOwner } from './exchange.js';
 import { CLIENT_CLOSED_REQUEST, defaultFailToProxy } from './fail-to-proxy.js';
 import { compilePhases, type Phases } from './phases.js';
 import type { ProxyHttp, UpstreamDigest } from './proxy-http.js';
@@ -36,6 +36,12 @@ export interface HttpProxyOptions {
   upstreamKeepalivePoolSize?: number;
   /** Logger; default the shared pino logger. */
   logger?: Logger;
+  /**
+   * Close an upgraded connection (WebSocket) after this many ms without a byte either way.
+   * Default: none — WebSocket applications keep idle connections alive with pings, and a read
+   * timeout that cuts quiet WebSockets is a known complaint about Pingora.
+   */
+  tunnelIdleTimeout?: number;
 }
 
 /** The subset of `ServerConf` the proxy reads. */
@@ -64,14 +70,13 @@ function toError(e: unknown, context: string): PingoraError {
  * const service = new Service('proxy', new HttpServer(proxy));
  * ```
  */
-export class HttpProxy<Ctx = unknown> implements HttpServerApp {
+export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   readonly serverOptions: HttpServerOptions;
   readonly connector: Connector;
   readonly maxRetries: number;
   readonly logger: Logger;
   private readonly phases: Phases<Ctx>;
-  private readonly releaseConn = (conn: UpstreamSession, peer: HttpPeer) =>
-    this.connector.releaseHttpSession(conn, peer);
+  readonly tunnelIdleTimeout: number | undefined;
 
   constructor(
     readonly inner: ProxyHttp<Ctx>,
@@ -79,6 +84,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
   ) {
     this.phases = compilePhases(inner);
     this.maxRetries = options.maxRetries ?? 16;
+    this.tunnelIdleTimeout = options.tunnelIdleTimeout;
     this.logger = options.logger ?? defaultLogger();
     this.serverOptions = { logger: this.logger, ...options.serverOptions };
     this.connector =
@@ -87,6 +93,11 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
 
   processNewHttp(downstream: HttpServerSession, shutdown: ShutdownWatch): Promise<void> {
     return this.handle(new Session(downstream, this.logger, shutdown));
+  }
+
+  /** @internal Gives an upstream connection back to the connector after an exchange. */
+  releaseHttpSession(conn: UpstreamSession, peer: HttpPeer): void {
+    this.connector.releaseHttpSession(conn, peer);
   }
 
   httpCleanup(): void {
@@ -116,7 +127,19 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
           if (session.responseWritten() === undefined) session.respondError(502);
         }
       }
-      if (!answered) error = await this.proxyWithRetries(session, ctx);
+      // The retry loop (Pingora §2.5), inline: one async frame fewer per request.
+      while (!answered && session.tries < this.maxRetries) {
+        session.tries++;
+        error = await this.proxyToUpstream(session, ctx);
+        if (error === undefined || !error.retry()) break;
+        if (session.responseWritten() !== undefined) {
+          error.setRetry(false);
+          break;
+        }
+        this.logger.warn(
+          `Fail to proxy: ${error}, tries: ${session.tries}, retry: true, ${this.summary(session, ctx)}`,
+        );
+      }
     } catch (e) {
       error = toError(e, 'proxy phase failed');
     }
@@ -131,65 +154,123 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp {
     }
   }
 
-  private async proxyWithRetries(session: Session, ctx: Ctx): Promise<PingoraError | undefined> {
-    let error: PingoraError | undefined;
-    while (session.tries < this.maxRetries) {
-      session.tries++;
-      error = await this.proxyToUpstream(session, ctx);
-      if (error === undefined || !error.retry()) return error;
-      if (session.responseWritten() !== undefined) return error.setRetry(false);
-      this.logger.warn(
-        `Fail to proxy: ${error}, tries: ${session.tries}, retry: true, ${this.summary(session, ctx)}`,
+  /**
+   * One attempt; resolves with the error that ended it, or `undefined` on success. Never rejects.
+   * Written as promise-returning steps rather than one async function so that the common path (a
+   * synchronous `upstreamPeer`, a pooled connection, no request phases) allocates one promise.
+   */
+  private proxyToUpstream(session: Session, ctx: Ctx): Promise<PingoraError | undefined> {
+    let r: HttpPeer | Promise<HttpPeer>;
+    try {
+      r = this.phases.upstreamPeer(session, ctx);
+    } catch (e) {
+      return Promise.resolve(toError(e, 'upstreamPeer failed'));
+    }
+    if (isPromise<HttpPeer>(r)) {
+      return r.then(
+        (peer) => this.withPeer(session, ctx, peer),
+        (e: unknown) => toError(e, 'upstreamPeer failed'),
       );
     }
-    return error;
+    return this.withPeer(session, ctx, r);
   }
 
-  /** One attempt; resolves with the error that ended it, or `undefined` on success. Never rejects. */
-  private async proxyToUpstream(session: Session, ctx: Ctx): Promise<PingoraError | undefined> {
-    const p = this.phases;
-    let peer: HttpPeer;
-    try {
-      const r = p.upstreamPeer(session, ctx);
-      peer = isPromise<HttpPeer>(r) ? await r : r;
-    } catch (e) {
-      return toError(e, 'upstreamPeer failed');
-    }
+  private withPeer(session: Session, ctx: Ctx, peer: HttpPeer): Promise<PingoraError | undefined> {
     session.upstreamPeer = peer;
-    let conn = this.connector.reusedHttpSession(peer);
-    const reused = conn !== undefined;
-    if (conn === undefined) {
-      try {
-        conn = await this.connector.newHttpSession(peer);
-      } catch (e) {
-        let err = toError(e, 'connect failed');
-        if (p.failToConnect !== null) err = p.failToConnect(session, peer, ctx, err);
-        return err;
-      }
+    const conn = this.connector.reusedHttpSession(peer);
+    if (conn === undefined) return this.connectThenSend(session, ctx, peer);
+    return this.send(session, ctx, peer, conn, true);
+  }
+
+  private async connectThenSend(
+    session: Session,
+    ctx: Ctx,
+    peer: HttpPeer,
+  ): Promise<PingoraError | undefined> {
+    let conn: UpstreamSession;
+    try {
+      conn = await this.connector.newHttpSession(peer);
+    } catch (e) {
+      const p = this.phases;
+      let err = toError(e, 'connect failed');
+      if (p.failToConnect !== null) err = p.failToConnect(session, peer, ctx, err);
+      return err;
     }
+    return this.send(session, ctx, peer, conn, false);
+  }
+
+  private send(
+    session: Session,
+    ctx: Ctx,
+    peer: HttpPeer,
+    conn: UpstreamSession,
+    reused: boolean,
+  ): Promise<PingoraError | undefined> {
     session.upstreamReused = reused;
+    const p = this.phases;
+    if (p.connectedToUpstream !== null || p.upstreamRequestFilter !== null) {
+      return this.sendAfterPhases(session, ctx, peer, conn, reused);
+    }
+    return this.exchange(session, ctx, peer, conn, reused, undefined);
+  }
+
+  private async sendAfterPhases(
+    session: Session,
+    ctx: Ctx,
+    peer: HttpPeer,
+    conn: UpstreamSession,
+    reused: boolean,
+  ): Promise<PingoraError | undefined> {
+    const p = this.phases;
+    let up: RequestHeader;
     try {
       if (p.connectedToUpstream !== null) {
         const r = p.connectedToUpstream(session, reused, peer, digestOf(conn, reused), ctx);
         if (isPromise(r)) await r;
       }
-      const up = session.reqHeader().clone();
-      const upgrade = session.isUpgradeReq();
-      // HTTP/2 upstreams get `te: trailers` (gRPC needs it); HTTP/2 forbids every other TE.
-      up.stripHopByHop(upgrade ? KEEP_UPGRADE : conn.httpVersion === 2 ? KEEP_TE_TRAILERS : undefined);
-      up.removeHeader('Expect');
+      up = this.upstreamRequest(session, conn);
       if (p.upstreamRequestFilter !== null) {
         const r = p.upstreamRequestFilter(session, up, ctx);
         if (isPromise(r)) await r;
       }
-      const mode = this.bodyMode(session, up);
-      return await new Promise<PingoraError | undefined>((resolve: AttemptDone) => {
-        new Exchange(p, session, ctx, conn!, peer, reused, this.releaseConn, resolve).start(up, mode);
-      });
     } catch (e) {
       conn.destroy();
       return toError(e, 'upstream request phase failed');
     }
+    return this.exchange(session, ctx, peer, conn, reused, up);
+  }
+
+  // A copy of the client's request for the upstream: hop-by-hop fields and Expect removed.
+  private upstreamRequest(session: Session, conn: UpstreamSession): RequestHeader {
+    const up = session.reqHeader().clone();
+    const upgrade = session.isUpgradeReq();
+    // HTTP/2 upstreams get `te: trailers` (gRPC needs it); HTTP/2 forbids every other TE.
+    up.stripHopByHop(upgrade ? KEEP_UPGRADE : conn.httpVersion === 2 ? KEEP_TE_TRAILERS : undefined);
+    up.removeHeader('Expect');
+    return up;
+  }
+
+  private exchange(
+    session: Session,
+    ctx: Ctx,
+    peer: HttpPeer,
+    conn: UpstreamSession,
+    reused: boolean,
+    prepared: RequestHeader | undefined,
+  ): Promise<PingoraError | undefined> {
+    const p = this.phases;
+    return new Promise<PingoraError | undefined>((resolve: AttemptDone) => {
+      try {
+        const up = prepared ?? this.upstreamRequest(session, conn);
+        new Exchange(p, session, ctx, conn, peer, reused, this, resolve).start(
+          up,
+          this.bodyMode(session, up),
+        );
+      } catch (e) {
+        conn.destroy();
+        resolve(toError(e, 'upstream request phase failed'));
+      }
+    });
   }
 
   // How the upstream request body is framed. A body that a filter may rewrite, or that was partly

@@ -33,8 +33,7 @@ export class Session {
   upstreamBodyBytesReceived = 0;
   /** Status sent downstream for a failed request (0 = none); set by the error path. */
   errorStatus = 0;
-  /** @internal request body state shared by attempts (retry buffer). */
-  readonly body: RequestBodyBuffer;
+  private requestBody: RequestBodyBuffer | undefined;
   private readonly parentLogger: Logger;
   private readonly shutdown: ShutdownWatch;
   private child: Logger | undefined;
@@ -44,7 +43,18 @@ export class Session {
     this.downstream = downstream;
     this.parentLogger = logger;
     this.shutdown = shutdown;
-    this.body = new RequestBodyBuffer(downstream);
+  }
+
+  /** @internal Request body state shared by attempts (the retry buffer); made on first use. */
+  get body(): RequestBodyBuffer {
+    let b = this.requestBody;
+    if (b === undefined) this.requestBody = b = new RequestBodyBuffer(this.downstream);
+    return b;
+  }
+
+  /** @internal The request body state if anything used it (no allocation for body-less requests). */
+  get bodyIfUsed(): RequestBodyBuffer | undefined {
+    return this.requestBody;
   }
 
   /** A process-unique id for this request (assigned on first use). */

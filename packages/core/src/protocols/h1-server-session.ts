@@ -40,6 +40,9 @@ export const DEFAULT_H1_SESSION_OPTIONS: H1SessionOptions = Object.freeze({
   writeTimeout: 60_000,
 });
 
+// Up to this size a final body chunk is written as a string joined to the response head.
+const SMALL_BODY = 2048;
+
 const NO_BODY = 0;
 const HAS_BODY = 1;
 // Transfer-Encoding whose last coding is not chunked: llhttp refuses it, but only after the
@@ -256,6 +259,16 @@ export class H1ServerSession implements HttpServerSession {
 
   writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean {
     let ok = true;
+    const res = this.res;
+    if (endOfStream && res !== undefined && chunk !== undefined && !this.responseFinished) {
+      // The last chunk and the end in one call. A small body goes as a latin1 string (byte for
+      // byte): node then joins it to the pending head and makes one plain write, not a writev.
+      this.bodyBytesSent += chunk.length;
+      if (chunk.length <= SMALL_BODY && !res.headersSent) res.end(chunk.toString('latin1'), 'latin1');
+      else res.end(chunk);
+      this.markFinished();
+      return true;
+    }
     if (chunk !== undefined && chunk.length > 0) {
       this.bodyBytesSent += chunk.length;
       ok = this.res === undefined ? this.upgradeSocket!.write(chunk) : this.res.write(chunk);
