@@ -80,7 +80,10 @@ async function main(): Promise<void> {
     for (const t of targets) {
       const before = await originConnections(statsPort);
       const cpu0 = cpuSeconds(t.pid);
-      const m = runWrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'], `http://127.0.0.1:${t.port}/`);
+      const m = runWrk(
+        ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'],
+        `http://127.0.0.1:${t.port}/`,
+      );
       const cpuUs = ((cpuSeconds(t.pid) - cpu0) / m.requests) * 1e6;
       const opened = (await originConnections(statsPort)) - before;
       if (m.errors) console.error(`  note: ${t.name}: ${m.errors}`);
