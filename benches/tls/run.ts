@@ -14,8 +14,8 @@
  *   env: DURATION=8 (s), WARMUP=2, ROUNDS=3, CONNECTIONS=50, TARGETS=pingora-ts,pingora-ts-alpn,nginx,node-https
  * `node-https` is node's own https.Server answering by itself (no proxy): Node's TLS ceiling.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
