@@ -1,16 +1,33 @@
 /**
  * Pingora's load_balancer.rs: round robin over three origins, a TCP health check every second
  * running as a background service of the Server, and `upstreamRequestFilter` setting the Host
- * the origins expect. A backend whose port stops answering is skipped after the next check.
+ * the origins expect. A backend whose port stops answering is skipped after the next check. As in
+ * Pingora, the proxy also listens with TLS and HTTP/2 (ALPN h2 + http/1.1) on :6189 — with the
+ * repository's TEST-ONLY certificate for localhost (packages/tls-openssl/test/fixtures).
  *
- *   pnpm --filter @pingora-ts/examples load-balancer   # then: curl 127.0.0.1:6188
+ *   pnpm --filter @pingora-ts/examples load-balancer
+ *   curl 127.0.0.1:6188 ; curl --http2 --cacert packages/tls-openssl/test/fixtures/ca.pem https://localhost:6189
  */
-import { backgroundService, HttpPeer, Server } from '@pingora-ts/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { backgroundService, HttpPeer, Server, type Service, TlsSettings } from '@pingora-ts/core';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { LoadBalancer, RoundRobin, TcpHealthCheck } from '@pingora-ts/load-balancing';
 import { httpProxyService, type ProxyHttp } from '@pingora-ts/proxy';
 import { isMain, startDemoOrigin } from './lib/demo-origins.js';
 import { type Running, startServices } from './lib/run.js';
+import { TEST_CERTS } from './sni-certs.js';
+
+/** TLS settings of the :6189 listener: Mozilla intermediate, HTTP/2 offered first. */
+export function tlsSettings(): TlsSettings {
+  const pem = (name: string) => readFileSync(join(TEST_CERTS, name));
+  return TlsSettings.fromPem(pem('localhost.pem'), pem('localhost.key')).enableH2();
+}
+
+function tlsPortOf(service: Service): number {
+  const a = service.addresses()[1];
+  return a?.kind === 'tcp' ? a.port : 0;
+}
 
 /** The proxy logic: pick a healthy upstream, send the Host it expects. */
 export function lbProxy(upstreams: LoadBalancer<RoundRobin>): ProxyHttp {
@@ -35,15 +52,21 @@ export function upstreams(addrs: string[], healthCheckFrequency = 1_000): LoadBa
   return lb;
 }
 
-/** Starts the health check and the proxy on `port` (0 = any) in front of `addrs`. */
+/**
+ * Starts the health check and the proxy on `port` in front of `addrs`, plus the TLS + HTTP/2
+ * listener on `tlsPort` (0 = any port).
+ */
 export async function main(
   port: number,
   addrs: string[],
-): Promise<Running & { upstreams: LoadBalancer<RoundRobin> }> {
+  tlsPort = 0,
+): Promise<Running & { upstreams: LoadBalancer<RoundRobin>; tlsPort: number }> {
   const background = backgroundService('health check', upstreams(addrs));
   const proxy = httpProxyService(new Server(null).configuration, lbProxy(background.task()));
   proxy.addTcp(`127.0.0.1:${port}`);
-  return { ...(await startServices([background, proxy])), upstreams: background.task() };
+  proxy.addTlsWithSettings(`127.0.0.1:${tlsPort}`, undefined, tlsSettings());
+  const running = await startServices([background, proxy]);
+  return { ...running, upstreams: background.task(), tlsPort: tlsPortOf(proxy) };
 }
 
 if (isMain(import.meta.url)) {
@@ -54,8 +77,11 @@ if (isMain(import.meta.url)) {
   const background = backgroundService('health check', upstreams(origins.map((o) => o.addr)));
   const proxy = httpProxyService(server.configuration, lbProxy(background.task()));
   proxy.addTcp('0.0.0.0:6188');
+  proxy.addTlsWithSettings('0.0.0.0:6189', undefined, tlsSettings());
   server.addService(background);
   server.addService(proxy);
-  console.log('load balancer on http://127.0.0.1:6188 — try: curl -i http://127.0.0.1:6188/');
+  console.log(
+    'load balancer on http://127.0.0.1:6188 and https://localhost:6189 (h2) — try: curl -i http://127.0.0.1:6188/',
+  );
   await server.runForever();
 }

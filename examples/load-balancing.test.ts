@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import { join } from 'node:path';
 import { Backend } from '@pingora-ts/load-balancing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consoleLogger } from './lib/console-logger.js';
 import * as loadBalancer from './load-balancer.js';
+import { TEST_CERTS } from './sni-certs.js';
 import { closeAll, origin, track } from './lib/testing.js';
 import * as mainJob from './main.js';
 import * as multiLb from './multi-lb.js';
@@ -45,6 +49,20 @@ describe('load-balancing examples', () => {
     expect(seq.slice(3)).toEqual(seq.slice(0, 3));
     const echo = JSON.parse((await get(r.ports[0]!, '/echo')).body);
     expect(echo.headers.host).toBe('one.one.one.one');
+    // The TLS listener speaks HTTP/2 (ALPN) to the same load balancer.
+    const h2 = http2.connect(`https://localhost:${r.tlsPort}`, {
+      ca: readFileSync(join(TEST_CERTS, 'ca.pem')),
+    });
+    const viaH2 = await new Promise<string>((resolve, reject) => {
+      const req = h2.request({ ':path': '/' });
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => resolve(body.trim()));
+      req.on('error', reject);
+    });
+    expect(h2.alpnProtocol).toBe('h2');
+    h2.close();
+    expect(viaH2).toMatch(/^hello from [abc]$/);
     await os[1]!.close();
     await r.upstreams.backends().runHealthCheck();
     expect(r.upstreams.backends().ready(new Backend(os[1]!.addr))).toBe(false);
