@@ -1,7 +1,8 @@
 /**
  * One attempt at the upstream: send the request, stream the body both ways with backpressure, run
  * the response phases, and settle with `undefined` (done) or the error for the retry loop. It is
- * one object per attempt with bound handlers, so streaming allocates nothing per chunk.
+ * one object per attempt with bound handlers, so streaming without body filters allocates nothing
+ * per chunk.
  */
 import type {
   HttpPeer,
@@ -62,12 +63,9 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   /** Sends the request header and, if any, the body. */
   start(req: RequestHeader, bodyMode: 'none' | 'length' | 'stream'): void {
     this.headRequest = req.method === 'HEAD';
-    const o = this.peer.options;
     this.session.downstream.onClientGone(this.onClientGone);
-    this.conn.sendRequest(req, this, bodyMode, {
-      readTimeout: o.readTimeout,
-      writeTimeout: o.writeTimeout,
-    });
+    // PeerOptions carries readTimeout/writeTimeout itself: no timeouts object per attempt.
+    this.conn.sendRequest(req, this, bodyMode, this.peer.options);
     if (bodyMode !== 'none') this.session.body.attach(this);
   }
 

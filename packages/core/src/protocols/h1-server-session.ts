@@ -43,6 +43,14 @@ export const DEFAULT_H1_SESSION_OPTIONS: H1SessionOptions = Object.freeze({
 // Up to this size a final body chunk is written as a string joined to the response head.
 const SMALL_BODY = 2048;
 
+const SESSION = Symbol('pingora-ts.h1Session');
+type Closable = (ServerResponse | Socket) & { [SESSION]?: H1ServerSession };
+
+// Shared 'close' listener; `this` is the response (or the upgraded socket).
+function onDownstreamClose(this: Closable): void {
+  this[SESSION]?.clientClosed();
+}
+
 const NO_BODY = 0;
 const HAS_BODY = 1;
 // Transfer-Encoding whose last coding is not chunked: llhttp refuses it, but only after the
@@ -91,6 +99,7 @@ export class H1ServerSession implements HttpServerSession {
   private upgradeSocket: Socket | undefined;
   private upgradeHead: Buffer | undefined;
   private continueSent = false;
+  private goneCallbacks: Array<() => void> | undefined;
   private bodyStarted = false;
   private readonly timers: IoTimers;
 
@@ -326,16 +335,25 @@ export class H1ServerSession implements HttpServerSession {
   }
 
   onClientGone(cb: () => void): void {
-    const res = this.res;
-    if (res !== undefined) {
-      res.once('close', () => {
-        if (!res.writableFinished) cb();
-      });
+    // One 'close' listener per session however many callbacks (a retried request registers one per
+    // attempt), through a shared function: no closure per request.
+    if (this.goneCallbacks === undefined) {
+      this.goneCallbacks = [cb];
+      const target = (this.res ?? this.upgradeSocket!) as Closable;
+      target[SESSION] = this;
+      target.once('close', onDownstreamClose);
     } else {
-      this.upgradeSocket!.once('close', () => {
-        if (!this.responseFinished) cb();
-      });
+      this.goneCallbacks.push(cb);
     }
+  }
+
+  /** @internal The downstream connection closed; tell the waiters if the response was not done. */
+  clientClosed(): void {
+    const cbs = this.goneCallbacks;
+    this.goneCallbacks = undefined;
+    const finished = this.res !== undefined ? this.res.writableFinished : this.responseFinished;
+    if (cbs === undefined || finished) return;
+    for (const cb of cbs) cb();
   }
 
   abort(): void {
