@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { join } from 'node:path';
 import { Backend } from '@pingora-ts/load-balancing';
+import { waitFor } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consoleLogger } from './lib/console-logger.js';
 import * as loadBalancer from './load-balancer.js';
@@ -27,10 +28,10 @@ async function bodies(port: number, n: number, path = '/'): Promise<string[]> {
   return out;
 }
 
-/** The demo's human-readable logger, printing into an array. */
+/** The demo's logger, readable lines forced on (as on a terminal), printing into an array. */
 function lines() {
   const out: string[] = [];
-  return { out, logger: consoleLogger((l) => out.push(l)) };
+  return { out, logger: consoleLogger((l) => out.push(l), 'info', true) };
 }
 
 describe('load-balancing examples', () => {
@@ -95,13 +96,32 @@ describe('load-balancing examples', () => {
     expect(new Set(await bodies(port, 3))).toEqual(
       new Set(['hello from origin-a', 'hello from origin-b', 'hello from origin-c']),
     );
+    // One access line per request, written by the logging phase once the response is done.
+    const access = () => out.filter((l) => / INFO {2}GET \/ \d{3} bytes=/.test(l));
+    await waitFor(() => access().length === 3, { message: 'an access line per request' });
+    for (const l of access()) {
+      expect(l).toMatch(
+        /INFO {2}GET \/ 200 bytes=\d+ time=[\d.]+ms upstream=127\.0\.0\.1:\d+ connect=([\d.]+ms|reused) ttfb=[\d.]+ms upstream_time=[\d.]+ms retries=0 client=127\.0\.0\.1:\d+\b/,
+      );
+    }
 
     await demo.flappy.down();
     const servedByB = demo.flappy.origin.served;
     // Before the health check notices: connect failures are retried on another origin.
     const during = await bodies(port, 6);
     expect(during.every((b) => b !== 'hello from origin-b')).toBe(true);
-    expect(out.some((l) => l.includes('retry: true'))).toBe(true);
+    const bAddr = `127\\.0\\.0\\.1:${demo.flappy.origin.port}`;
+    expect(out.find((l) => l.includes('retrying request:'))).toMatch(
+      new RegExp(
+        `WARN {2}retrying request: connect to ${bAddr} failed \\(Connection refused\\), attempt 2, GET /`,
+      ),
+    );
+    await waitFor(() => access().length === 9, { message: 'access lines for the failover requests' });
+    expect(
+      access()
+        .slice(3)
+        .some((l) => / GET \/ 200 .* retries=1 /.test(l)),
+    ).toBe(true);
     await demo.upstreams.backends().runHealthCheck();
     expect(out.find((l) => l.includes('becomes unhealthy'))).toMatch(
       /WARN {2}origin-b \(127\.0\.0\.1:\d+\) becomes unhealthy, .*ConnectRefused/,

@@ -8,6 +8,10 @@
  *   - the health check logs `… becomes unhealthy` and origin-b gets no more requests;
  *   - when it is back, `… becomes healthy` and the round robin includes it again.
  *
+ * Every request also leaves one access line (method, path, status, bytes, which origin served it,
+ * connect time, time to first byte, total time, retries), and every retry a `retrying request:`
+ * line naming the origin that failed, so a curl through :6188 can be followed in the log.
+ *
  * A little demo traffic (2 requests per second for two minutes) shows it without a client; then
  * the proxy keeps serving until Ctrl-C (SIGINT: fast shutdown) or SIGTERM (graceful).
  *
@@ -16,10 +20,11 @@
 import { backgroundService, HttpPeer, type Logger, Server, type ServerService } from '@pingora-ts/core';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { LoadBalancer, RoundRobin, TcpHealthCheck } from '@pingora-ts/load-balancing';
-import { httpProxyService, type ProxyHttp } from '@pingora-ts/proxy';
+import { accessLog, httpProxyService, type ProxyHttp } from '@pingora-ts/proxy';
 import { consoleLogger } from './lib/console-logger.js';
 import { type DemoOrigin, isMain, startDemoOrigin } from './lib/demo-origins.js';
 import { type Running, startServices } from './lib/run.js';
+import { signalsFromKeys } from './lib/terminal.js';
 
 /** A demo origin that can stop listening and come back on the same port. */
 export interface FlappingOrigin {
@@ -74,6 +79,9 @@ export function failoverProxy(upstreams: LoadBalancer<RoundRobin>): ProxyHttp<Ct
     },
     upstreamRequestFilter(_session, upstreamRequest) {
       upstreamRequest.insertHeader('Host', 'one.one.one.one');
+    },
+    logging(session, error) {
+      accessLog(session.logger, session, error);
     },
   };
 }
@@ -153,6 +161,7 @@ export async function startDemo(options: DemoOptions): Promise<Running & Demo> {
 }
 
 if (isMain(import.meta.url)) {
+  signalsFromKeys(); // Ctrl-C stops the server with exit 0, without wrapper noise
   const port = Number(process.env.PORT ?? 6188);
   const logger = consoleLogger();
   const server = new Server(null, undefined, { logger });

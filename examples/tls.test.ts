@@ -2,6 +2,7 @@ import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { waitFor } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, onClose, origin, track } from './lib/testing.js';
 import * as mtls from './mtls.js';
@@ -65,13 +66,11 @@ describe('examples/sni-certs', () => {
     expect(before.certO).toBe('pingora-ts test');
     copyFileSync(join(sni.TEST_CERTS, 'a.test-v2.pem'), join(dir, 'a.test.pem'));
     copyFileSync(join(sni.TEST_CERTS, 'a.test-v2.key'), join(dir, 'a.test.key'));
-    let fresh: Reply | undefined;
-    for (let i = 0; i < 300; i++) {
-      fresh = await get(port, 'a.test');
-      if (fresh.certO === 'pingora-ts test v2') break;
-      await new Promise((res) => setTimeout(res, 10));
-    }
-    expect(fresh?.certO).toBe('pingora-ts test v2');
+    // The reload lands when the watcher fires; a new connection shows when it has.
+    await waitFor(async () => (await get(port, 'a.test')).certO === 'pingora-ts test v2', {
+      interval: 10,
+      message: 'new connections to get the v2 certificate',
+    });
     // The keep-alive connection made before the change still serves, with the old certificate.
     const again = await get(port, 'a.test', { agent });
     expect([again.status, again.certO]).toEqual([200, 'pingora-ts test']);

@@ -1,45 +1,26 @@
 /**
- * A human-readable `Logger` for the demos: one line per record, `HH:MM:SS.mmm LEVEL message
- * key=value`, instead of pino's JSON, so a person watching the main job can read the health
- * flips and retries as they happen.
+ * The demos' logger: core's own, printing to stdout, readable (`05:48:01.123 INFO  origin-b
+ * becomes healthy  backend=127.0.0.1:7001`) when stdout is a terminal so a person watching the
+ * main job can follow the health flips and retries, and pino's JSON lines otherwise (piped to a
+ * file or to `jq`), the same choice `Server`'s default logger makes for stderr.
  */
-import type { Logger } from '@pingora-ts/core';
+import { createLogger, type Logger } from '@pingora-ts/core';
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-
-function field(v: unknown): string {
-  if (v instanceof Error) return JSON.stringify(v.message);
-  if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-/** Writes records at `level` and above through `print`. */
-export function consoleLogger(print: (line: string) => void = console.log, level = 'info'): Logger {
-  const min = LEVELS.indexOf(level as (typeof LEVELS)[number]);
-  const make =
-    (name: (typeof LEVELS)[number]) =>
-    (a: unknown, b?: unknown): void => {
-      if (LEVELS.indexOf(name) < min) return;
-      const time = new Date().toISOString().slice(11, 23);
-      let msg = typeof a === 'string' ? a : typeof b === 'string' ? b : '';
-      if (typeof a === 'object' && a !== null) {
-        const extra = Object.entries(a)
-          .filter(([k]) => k !== 'service')
-          .map(([k, v]) => `${k}=${field(v)}`);
-        if (extra.length > 0) msg += ` ${extra.join(' ')}`;
-      }
-      print(`${time} ${name.toUpperCase().padEnd(5)} ${msg}`);
-    };
-  const logger: Logger = {
+/**
+ * Writes records at `level` and above through `print`, one line per record (no trailing newline).
+ * `pretty` defaults to whether stdout is a terminal (or `$PINGORA_LOG_FORMAT`: `pretty`/`json`).
+ */
+export function consoleLogger(
+  print: (line: string) => void = console.log,
+  level = 'info',
+  pretty?: boolean,
+): Logger {
+  return createLogger({
     level,
-    trace: make('trace'),
-    debug: make('debug'),
-    info: make('info'),
-    warn: make('warn'),
-    error: make('error'),
-    fatal: make('fatal'),
-    child: () => logger,
-    isLevelEnabled: (l) => LEVELS.indexOf(l as (typeof LEVELS)[number]) >= min,
-  };
-  return logger;
+    // pid and hostname say nothing in a demo that runs in one process.
+    base: {},
+    pretty:
+      pretty ?? (process.env.PINGORA_LOG_FORMAT === undefined ? process.stdout.isTTY === true : undefined),
+    destination: (line) => print(line.replace(/\n$/, '')),
+  });
 }

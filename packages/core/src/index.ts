@@ -31,6 +31,8 @@ export { GenBackgroundService, backgroundService } from './services/background.j
 export type { BackgroundService } from './services/background.js';
 export { createLogger, defaultLogger, levelEnabled, noopLogger } from './logger.js';
 export type { CreateLoggerOptions, LevelName, LogFn, Logger } from './logger.js';
+export { formatLogRecord, formatLogTime, prettyDestination } from './log-format.js';
+export type { LineSink } from './log-format.js';
 
 // --- HTTP apps, sessions, upstream peers and connectors ---
 export { HttpServer } from './apps/http-app.js';
@@ -42,8 +44,8 @@ export type {
   HttpServerSession,
   RequestBodySink,
   SessionTiming,
-  SocketAddr,
 } from './protocols/server-session.js';
+export { SocketAddr, formatHostPort } from './socket-addr.js';
 export { H1ResponseParser } from './protocols/h1-response-parser.js';
 export type {
   BodyFraming,
@@ -54,6 +56,7 @@ export type {
 export { H1ClientSession } from './protocols/h1-client.js';
 export { ClientSession } from './protocols/client-session.js';
 export type {
+  ExchangeTiming,
   ExchangeTimeouts,
   RequestBodyMode,
   UpstreamResponseHandler,
@@ -72,12 +75,20 @@ export { H2ClientSession } from './protocols/h2-client.js';
 export { H2ClientConnection } from './protocols/h2-connection.js';
 export type { H2ConnectionOptions } from './protocols/h2-connection.js';
 export { H2ConnectionPool } from './upstream/h2-pool.js';
-export { HttpPeer, formatPeerAddress, parsePeerAddress } from './upstream/peer.js';
-export type { PeerAddress } from './upstream/peer.js';
+export {
+  HttpPeer,
+  InetPeerAddress,
+  UnixPeerAddress,
+  formatPeerAddress,
+  parsePeerAddress,
+  peerAddress,
+} from './upstream/peer.js';
+export type { PeerAddress, PeerAddressInit } from './upstream/peer.js';
 export { ALPN, PeerOptions } from './upstream/peer-options.js';
 export type { CertKey, TcpKeepalive } from './upstream/peer-options.js';
 export { Connector } from './upstream/connector.js';
 export type { ConnectorOptions, ConnectorStats } from './upstream/connector.js';
 export { ConnectionPool } from './upstream/pool.js';
 export { connectPeer } from './upstream/connect.js';
+export type { ConnectTiming } from './upstream/connect.js';
 export { tlsConnectOptions } from './upstream/tls-options.js';

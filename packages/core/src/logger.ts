@@ -11,6 +11,7 @@
  * ```
  */
 import pino from 'pino';
+import { type LineSink, prettyDestination } from './log-format.js';
 
 /** The levels a {@link Logger} writes, lowest first. */
 export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -38,6 +39,7 @@ export interface LogFn {
  * @example
  * ```ts
  * import pino from 'pino';
+import { type LineSink, prettyDestination } from './log-format.js';
  * const logger: Logger = pino({ level: 'debug' });
  * logger.child({ service: 'proxy' }).info({ port: 6188 }, 'listening');
  * ```
@@ -79,6 +81,30 @@ export interface CreateLoggerOptions {
   errorLog?: string | null | undefined;
   /** Bindings added to every record, e.g. `{ name: 'my-proxy' }`. */
   base?: Record<string, unknown> | undefined;
+  /**
+   * Where lines go when there is no `errorLog`: file descriptor 2 (stderr, the default), 1
+   * (stdout), or a function receiving each finished line.
+   */
+  destination?: 1 | 2 | LineSink | undefined;
+  /**
+   * Human-readable lines (`05:48:01.123 INFO  listening  addr=0.0.0.0:6188`) instead of JSON.
+   * Default: `$PINGORA_LOG_FORMAT` (`pretty` or `json`) if set, else whether the stream written
+   * to is a terminal; a file or a function gets JSON.
+   */
+  pretty?: boolean | undefined;
+}
+
+function isTerminal(destination: 1 | 2 | LineSink): boolean {
+  if (destination === 1) return process.stdout.isTTY === true;
+  if (destination === 2) return process.stderr.isTTY === true;
+  return false;
+}
+
+function wantPretty(opts: CreateLoggerOptions, toFile: boolean): boolean {
+  if (opts.pretty !== undefined) return opts.pretty;
+  const env = process.env.PINGORA_LOG_FORMAT;
+  if (env === 'pretty' || env === 'json') return env === 'pretty';
+  return !toFile && isTerminal(opts.destination ?? 2);
 }
 
 const noop = (): void => {};
@@ -97,7 +123,8 @@ export const noopLogger: Logger = {
 };
 
 /**
- * A pino logger writing JSON lines to stderr, or to the `errorLog` file.
+ * A pino logger writing to stderr (or `destination`), or to the `errorLog` file: JSON lines for
+ * machines, or readable lines for a person at a terminal (see `pretty`).
  *
  * Writes are synchronous (pino's `destination` default): server logs are low volume, and a
  * synchronous stream loses nothing when the server calls `process.exit` after shutdown.
@@ -108,15 +135,24 @@ export const noopLogger: Logger = {
  * ```ts
  * const logger = createLogger({ level: 'debug', errorLog: '/var/log/pingora/error.log' });
  * logger.info({ addr: '0.0.0.0:6188' }, 'listening');
+ * const forPeople = createLogger({ pretty: true, destination: 1 }); // readable, on stdout
  * ```
  */
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   const wanted = opts.level ?? process.env.PINGORA_LOG_LEVEL ?? 'info';
   const level = wanted in LEVEL_VALUES ? wanted : 'info';
-  const dest =
-    opts.errorLog != null && opts.errorLog !== ''
-      ? pino.destination({ dest: opts.errorLog, sync: true, mkdir: true, append: true })
-      : pino.destination({ dest: 2, sync: true });
+  const toFile = opts.errorLog != null && opts.errorLog !== '';
+  const target = opts.destination ?? 2;
+  const raw =
+    toFile || typeof target === 'number'
+      ? pino.destination(
+          toFile
+            ? { dest: opts.errorLog as string, sync: true, mkdir: true, append: true }
+            : { dest: target as 1 | 2, sync: true },
+        )
+      : undefined;
+  const write: LineSink = raw === undefined ? (target as LineSink) : (line) => raw.write(line);
+  const dest = wantPretty(opts, toFile) ? prettyDestination(write) : (raw ?? { write });
   const logger = pino({ level, ...(opts.base === undefined ? {} : { base: opts.base }) }, dest);
   if (level !== wanted) logger.warn({ requested: wanted }, 'unknown log level, using info');
   return logger;
@@ -125,8 +161,9 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
 let shared: Logger | undefined;
 
 /**
- * The process-wide fallback logger (stderr, level from `$PINGORA_LOG_LEVEL`), created on first
- * use. Services that were given no logger and run outside a `Server` report here.
+ * The process-wide fallback logger (stderr, level from `$PINGORA_LOG_LEVEL`, readable lines when
+ * stderr is a terminal, JSON otherwise), created on first use. Services that were given no logger
+ * and run outside a `Server` report here.
  */
 export function defaultLogger(): Logger {
   shared ??= createLogger();

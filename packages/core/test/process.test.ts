@@ -2,17 +2,15 @@
  * Signals and daemon mode, end to end: the fixture server runs in its own Node process (tsx, on
  * workspace sources) and the test talks to it over loopback TCP.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { waitFor } from '@pingora-ts/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, readUntilClose, refused, roundTrip } from './helpers.js';
+import { type Fixture, runFixture, untilOutput } from './subprocess.js';
 
-const pkgDir = fileURLToPath(new URL('..', import.meta.url));
-const fixture = fileURLToPath(new URL('./fixtures/echo-server.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'pingora-proc-'));
 const daemons: number[] = [];
 
@@ -25,45 +23,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@pingora-ts/source', fixture, ...args],
-    {
-      cwd: pkgDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PINGORA_LOG_LEVEL: 'info' },
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    out += c;
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    err += c;
-  });
-  return { child, stdout: () => out, stderr: () => err };
-}
-
-/** Resolves when `read()` matches `re` (checked on each output chunk); rejects if the child exits first. */
-function waitFor(child: ChildProcess, read: () => string, re: RegExp): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const m = read().match(re);
-      if (m === null) return;
-      child.stdout?.off('data', check);
-      child.stderr?.off('data', check);
-      child.off('exit', onExit);
-      resolve(m);
-    };
-    const onExit = (code: number | null) => reject(new Error(`exited (${code}) before ${re}: ${read()}`));
-    child.stdout?.on('data', check);
-    child.stderr?.on('data', check);
-    child.once('exit', onExit);
-    check();
-  });
-}
+const run = (args: string[]): Fixture => runFixture('echo-server.ts', args);
 
 function alive(pid: number): boolean {
   try {
@@ -81,14 +41,15 @@ function alive(pid: number): boolean {
 
 describe('SIGTERM on a running server (subprocess)', () => {
   it('stops accepting, lets the open connection finish, then exits 0', async () => {
-    const { child, stdout, stderr } = run([]);
-    const [, port] = await waitFor(child, stdout, /PORT (\d+)/);
+    const f = run([]);
+    const { child, stdout, stderr } = f;
+    const [, port] = await untilOutput(f, stdout, /PORT (\d+)/);
     const held = await connect({ port: Number(port) });
     expect(await roundTrip(held, 'hello')).toBe('hello');
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    await waitFor(child, stderr, /SIGTERM received, gracefully exiting/);
-    await waitFor(child, stderr, /"open":1,"msg":"stopped accepting"/);
+    await untilOutput(f, stderr, /SIGTERM received, gracefully exiting/);
+    await untilOutput(f, stderr, /"open":1,"msg":"stopped accepting"/);
     expect(await refused(Number(port))).toBe(true);
     expect(await roundTrip(held, 'still served')).toBe('still served');
     expect(child.exitCode).toBeNull();
@@ -101,8 +62,9 @@ describe('SIGTERM on a running server (subprocess)', () => {
   });
 
   it('SIGINT cuts an open connection and exits 0', async () => {
-    const { child, stdout } = run([]);
-    const [, port] = await waitFor(child, stdout, /PORT (\d+)/);
+    const f = run([]);
+    const { child, stdout } = f;
+    const [, port] = await untilOutput(f, stdout, /PORT (\d+)/);
     const held = await connect({ port: Number(port) });
     await roundTrip(held, 'x');
     const closed = readUntilClose(held);
@@ -119,7 +81,7 @@ describe('SIGTERM on a running server (subprocess)', () => {
     const t = run(['-t', '-c', good]);
     const [code] = await once(t.child, 'exit');
     expect(code).toBe(0);
-    expect(t.stderr()).toContain('Server Test passed, exiting');
+    expect(t.stderr()).toBe(`pingora-ts: configuration file ${good} test is successful\n`);
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'version: 1\nthreds: 2\n');
     const b = run(['-t', '-c', bad]);
@@ -161,8 +123,7 @@ describe('daemon mode (subprocess)', () => {
     await readUntilClose(c);
     process.kill(pid, 'SIGTERM');
     // Not a timing assertion: a bounded wait for another process to exit.
-    for (let i = 0; i < 500 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(alive(pid)).toBe(false);
+    await waitFor(() => !alive(pid), { interval: 20, message: `daemon ${pid} to exit` });
     expect(readFileSync(errorLog, 'utf8')).toContain('All services stopped, exiting');
   });
 
@@ -215,8 +176,7 @@ describe('daemon mode (subprocess)', () => {
       expect(await roundTrip(c, 'as nobody')).toBe('as nobody');
       c.destroy();
       process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 500 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(alive(pid)).toBe(false);
+      await waitFor(() => !alive(pid), { interval: 20, message: `daemon ${pid} to exit` });
     },
   );
 });

@@ -144,3 +144,25 @@ function describe(x: unknown): string {
 export function randomSeeds(count: number): Int32Array {
   return crypto.getRandomValues(new Int32Array(count));
 }
+
+/** Where a sketch draws its seeds: {@link randomSeeds}, or {@link fixedSeeds} to reproduce a run. */
+export type SeedSource = (count: number) => Int32Array;
+
+/**
+ * A reproducible {@link SeedSource}: the same `seed` yields the same sequence of seeds (splitmix32),
+ * so a sketch built from it places every key the same way on every run.
+ */
+export function fixedSeeds(seed: number): SeedSource {
+  let state = seed | 0;
+  return (count) => {
+    const out = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      state = (state + 0x9e3779b9) | 0;
+      let z = state;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      out[i] = z ^ (z >>> 16);
+    }
+    return out;
+  };
+}

@@ -4,7 +4,7 @@
  * takes its share back out. Rust does that on `Drop`; here it is `release()` or a `using`
  * declaration.
  */
-import { type EstimatorKey, hashKey, LANES, randomSeeds } from './hash.js';
+import { type EstimatorKey, fixedSeeds, hashKey, LANES, randomSeeds } from './hash.js';
 import { badCount, Sketch } from './sketch.js';
 
 // Lookups cost O(hashes) and a full false positive needs all rows to collide (about
@@ -18,6 +18,11 @@ export interface InflightOptions {
   readonly hashes?: number;
   /** Counters per row (Pingora: 8192). */
   readonly slots?: number;
+  /**
+   * Fixes the hash seeds, so that which keys share counters is the same on every run (tests,
+   * reproducing a report). Default: fresh random seeds per instance, like Pingora's `RandomState`.
+   */
+  readonly seed?: number;
 }
 
 /**
@@ -40,11 +45,13 @@ export interface InflightOptions {
  */
 export class Inflight {
   readonly #sketch: Sketch;
-  readonly #seeds = randomSeeds(2);
+  readonly #seeds: Int32Array;
 
   /** @throws RangeError for a bad sketch size. */
   constructor(options: InflightOptions = {}) {
-    this.#sketch = new Sketch(options.hashes ?? HASHES, options.slots ?? SLOTS);
+    const seeds = options.seed === undefined ? randomSeeds : fixedSeeds(options.seed);
+    this.#sketch = new Sketch(options.hashes ?? HASHES, options.slots ?? SLOTS, seeds);
+    this.#seeds = seeds(2);
   }
 
   /**

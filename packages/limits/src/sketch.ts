@@ -8,7 +8,7 @@
  * would wrap at 2^31, which a byte counter on a busy key can reach within one window. Past
  * 2^53 counts stop growing exactly instead of wrapping negative.
  */
-import { randomSeeds } from './hash.js';
+import { randomSeeds, type SeedSource } from './hash.js';
 
 /** Count-min table indexed by pre-hashed keys. */
 export class Sketch {
@@ -24,15 +24,15 @@ export class Sketch {
   readonly #xor: Int32Array;
   readonly #mul: Int32Array;
 
-  constructor(hashes: number, slots: number) {
+  constructor(hashes: number, slots: number, seeds: SeedSource = randomSeeds) {
     checkDimension(hashes, 'hashes');
     checkDimension(slots, 'slots');
     this.hashes = hashes;
     this.slots = slots;
     this.mask = (slots & (slots - 1)) === 0 ? slots - 1 : -1;
     this.#table = new Float64Array(hashes * slots);
-    this.#xor = randomSeeds(hashes);
-    this.#mul = randomSeeds(hashes).map((m) => m | 1);
+    this.#xor = seeds(hashes);
+    this.#mul = seeds(hashes).map((m) => m | 1);
   }
 
   // The hot loops copy fields into locals first, so V8 checks each field once per call

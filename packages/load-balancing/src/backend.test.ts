@@ -1,6 +1,7 @@
 import { isPingoraError } from '@pingora-ts/error';
 import { describe, expect, it } from 'vitest';
 import { Backend, sortedBackends } from './backend.js';
+import { withPort } from './health-check.js';
 
 describe('Backend', () => {
   it('orders like Pingora: IPv4 < IPv6 < Unix, then IP, port and weight', () => {
@@ -55,6 +56,16 @@ describe('Backend', () => {
     expect(new Backend('/run/app.sock').addr).toBe('unix:/run/app.sock');
     expect(Backend.newWithWeight('1.2.3.4:5', 7).weight).toBe(7);
     expect(Backend.new('1.2.3.4:5').family).toBe(4);
+  });
+
+  it('address prints as text: ip:port, [ipv6]:port, or the socket path', () => {
+    expect(`${new Backend('10.0.0.1:80').address}`).toBe('10.0.0.1:80');
+    expect(`${new Backend('[0:0::1]:8080').address}`).toBe('[::1]:8080');
+    expect(`${new Backend('unix:/run/app.sock').address}`).toBe('/run/app.sock');
+    expect(JSON.stringify({ backend: new Backend('127.0.0.1:7001').address })).toBe(
+      '{"backend":"127.0.0.1:7001"}',
+    );
+    expect(`${withPort(new Backend('[::1]:80').address, 8080)}`).toBe('[::1]:8080');
   });
 
   it('rejects host names, bad ports and bad weights with an InternalError', () => {

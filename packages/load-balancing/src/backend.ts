@@ -62,7 +62,10 @@ export class Backend {
   readonly weight: number;
   /** User data (Pingora's `Extensions`): ignored by equality, ordering and `hashKey()`. */
   readonly ext: Map<unknown, unknown> = new Map();
-  /** The address parsed for `new HttpPeer(backend.address, …)` (no parsing per request). */
+  /**
+   * The address parsed for `new HttpPeer(backend.address, …)` (no parsing per request);
+   * `${backend.address}` prints `ip:port`, `[ipv6]:port` or the socket path.
+   */
   readonly address: PeerAddress;
   /** 4, 6, or 0 for a Unix socket. */
   readonly family: 0 | 4 | 6;

@@ -3,7 +3,7 @@
  * (connect, and handshake TLS when an SNI is set). The HTTP check is in http-health-check.ts.
  */
 import type { Socket } from 'node:net';
-import { connectPeer, HttpPeer, type PeerAddress } from '@pingora-ts/core';
+import { connectPeer, HttpPeer, type PeerAddress, peerAddress } from '@pingora-ts/core';
 import type { Backend } from './backend.js';
 
 /** Called when a backend's health flips; may be async (it is awaited, errors are logged). */
@@ -49,7 +49,8 @@ export function peerFromTemplate(template: HttpPeer, address: PeerAddress): Http
 
 /** The address with another port (a Unix address is returned unchanged). */
 export function withPort(address: PeerAddress, port: number | undefined): PeerAddress {
-  return port === undefined || address.kind !== 'inet' ? address : { ...address, port };
+  // Through the factory: a spread would drop the class and with it `toString()`.
+  return port === undefined || address.kind !== 'inet' ? address : peerAddress({ ...address, port });
 }
 
 /**

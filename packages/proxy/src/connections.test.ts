@@ -66,6 +66,6 @@ describe('connections', () => {
     await new Promise((r) => ws.on('open', r));
     const code = await new Promise<number>((r) => ws.on('close', (c) => r(c)));
     expect(code).toBe(1006); // closed under it, no close frame: the proxy dropped the tunnel
-    await waitFor(() => upstreamClosed, 2000);
+    await waitFor(() => upstreamClosed);
   });
 });

@@ -54,7 +54,9 @@ describe('errors become the right responses', () => {
     const p = await startProxy({
       upstreamPeer: () => {
         const peer = new HttpPeer(`127.0.0.1:${origin.port}`, true, 'origin.test');
-        peer.options.connectionTimeout = 50;
+        // Long enough that a stalled event loop cannot fire it before the TCP connect is seen,
+        // which would make it a ConnectTimedout.
+        peer.options.connectionTimeout = 500;
         return peer;
       },
     });
@@ -138,10 +140,10 @@ describe('errors become the right responses', () => {
     const client = net.connect(p.port, '127.0.0.1');
     client.on('error', () => {});
     client.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
-    await waitFor(() => arrived, 2000);
+    await waitFor(() => arrived);
     client.destroy();
-    await waitFor(() => upstreamClosed, 2000);
-    await waitFor(() => p.logs.some((l) => l.msg.includes('status: 499')), 2000);
+    await waitFor(() => upstreamClosed);
+    await waitFor(() => p.logs.some((l) => l.msg.includes('status: 499')));
   });
 
   it('CONNECT is refused with 405 by default', async () => {

@@ -10,9 +10,9 @@ import type {
   UpstreamResponseHandler,
   UpstreamSession,
 } from '@pingora-ts/core';
-import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { type RequestHeader, ResponseHeader } from '@pingora-ts/http';
-import type { Phases } from './phases.js';
+import { type Phases, phaseError } from './phases.js';
 import type { BodyTarget } from './request-body.js';
 import type { Session } from './session.js';
 import { tunnel } from './tunnel.js';
@@ -29,10 +29,6 @@ export interface ExchangeOwner {
 export type AttemptDone = (error: PingoraError | undefined) => void;
 
 const END = Symbol('end');
-
-function asPingora(e: unknown, type: ErrorType, context: string): PingoraError {
-  return isPingoraError(e) ? e : PingoraError.because(type, context, e).asIn();
-}
 
 /** @internal */
 export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
@@ -102,7 +98,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       try {
         r = this.phases.requestBodyFilter!(this.session, chunk, end, this.ctx);
       } catch (e) {
-        this.abort(asPingora(e, ErrorType.InternalError, 'requestBodyFilter'));
+        this.abort(phaseError(e, 'requestBodyFilter'));
         return;
       }
       const apply = (out: unknown) => {
@@ -118,7 +114,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
             apply(out);
             this.session.body.resume();
           },
-          (e) => this.abort(asPingora(e, ErrorType.InternalError, 'requestBodyFilter')),
+          (e) => this.abort(phaseError(e, 'requestBodyFilter')),
         );
       }
       apply(r);
@@ -145,6 +141,8 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   // --- response (UpstreamResponseHandler) ---
 
   onResponseHeader(head: ParsedResponseHead): void {
+    const t = this.conn.timing;
+    if (t.firstByte !== 0) this.session.upstreamFirstByte = t.firstByte - t.requestSent;
     const resp =
       this.conn.httpVersion === 2
         ? ResponseHeader.fromRawNoCase(head.status, head.rawHeaders, '2')
@@ -183,24 +181,43 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
         }
         this.conn.resumeResponse();
       },
-      (e: unknown) => this.failed(asPingora(e, ErrorType.InternalError, 'response filter')),
+      (e: unknown) => this.failed(phaseError(e, 'responseFilter')),
     );
   }
 
   // Runs upstreamResponseFilter then responseFilter; returns a promise only if one of them did.
+  // A failure rejects already tagged with the phase that failed.
   private runHeaderFilters(resp: ResponseHeader): Promise<void> | undefined {
-    const { upstreamResponseFilter: up, responseFilter: down } = this.phases;
-    const s = this.session;
-    const ctx = this.ctx;
+    const up = this.phases.upstreamResponseFilter;
+    if (up === null) return this.runResponseFilter(resp);
     let r: unknown;
     try {
-      r = up?.(s, resp, ctx);
-      if (r instanceof Promise) return r.then(() => down?.(s, resp, ctx));
-      r = down?.(s, resp, ctx);
+      r = up(this.session, resp, this.ctx);
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(phaseError(e, 'upstreamResponseFilter'));
     }
-    return r instanceof Promise ? r : undefined;
+    if (!(r instanceof Promise)) return this.runResponseFilter(resp);
+    return r.then(
+      () => this.runResponseFilter(resp),
+      (e: unknown) => {
+        throw phaseError(e, 'upstreamResponseFilter');
+      },
+    );
+  }
+
+  private runResponseFilter(resp: ResponseHeader): Promise<void> | undefined {
+    const down = this.phases.responseFilter;
+    if (down === null) return undefined;
+    let r: unknown;
+    try {
+      r = down(this.session, resp, this.ctx);
+    } catch (e) {
+      return Promise.reject(phaseError(e, 'responseFilter'));
+    }
+    if (!(r instanceof Promise)) return undefined;
+    return r.then(undefined, (e: unknown) => {
+      throw phaseError(e, 'responseFilter');
+    });
   }
 
   private writeHeader(resp: ResponseHeader, endOfStream: boolean): void {
@@ -220,11 +237,13 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     let c: Buffer | null | undefined = chunk;
     const p = this.phases;
     if (p.hasResponseBodyFilter) {
+      let phase = 'upstreamResponseBodyFilter';
       try {
         c = applyFilter(p.upstreamResponseBodyFilter?.(s, c, false, this.ctx), c);
+        phase = 'responseBodyFilter';
         if (c !== null) c = applyFilter(p.responseBodyFilter?.(s, c, false, this.ctx), c);
       } catch (e) {
-        this.failed(asPingora(e, ErrorType.InternalError, 'response body filter'));
+        this.failed(phaseError(e, phase));
         return;
       }
     }
@@ -250,7 +269,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     try {
       this.phases.upstreamResponseTrailerFilter?.(this.session, rawTrailers, this.ctx);
     } catch (e) {
-      this.failed(asPingora(e, ErrorType.InternalError, 'upstreamResponseTrailerFilter'));
+      this.failed(phaseError(e, 'upstreamResponseTrailerFilter'));
       return;
     }
     this.trailers = rawTrailers;
@@ -264,14 +283,18 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
 
   private finishResponse(): void {
     const s = this.session;
+    // The upstream's part ends here, before the downstream end is written.
+    s.upstreamTotal = performance.now() - s.upstreamStart;
     const p = this.phases;
     let last: Buffer | null | undefined;
     if (p.hasResponseBodyFilter && !this.headRequest) {
+      let phase = 'upstreamResponseBodyFilter';
       try {
         last = applyFilter(p.upstreamResponseBodyFilter?.(s, undefined, true, this.ctx), undefined);
+        phase = 'responseBodyFilter';
         last = applyFilter(p.responseBodyFilter?.(s, last ?? undefined, true, this.ctx), last ?? undefined);
       } catch (e) {
-        this.failed(asPingora(e, ErrorType.InternalError, 'response body filter'));
+        this.failed(phaseError(e, phase));
         return;
       }
     }
@@ -283,13 +306,13 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       try {
         r = p.responseTrailerFilter(s, trailers, this.ctx);
       } catch (e) {
-        this.settle(asPingora(e, ErrorType.InternalError, 'responseTrailerFilter'));
+        this.settle(phaseError(e, 'responseTrailerFilter'));
         return;
       }
       if (r instanceof Promise) {
         r.then(
           (b) => this.endDownstream(last, trailers, b as Buffer | undefined),
-          (e) => this.settle(asPingora(e, ErrorType.InternalError, 'responseTrailerFilter')),
+          (e) => this.settle(phaseError(e, 'responseTrailerFilter')),
         );
         return;
       }
@@ -360,17 +383,17 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     const p = this.phases;
     if (p.errorWhileProxy !== null) e = p.errorWhileProxy(this.peer, this.session, e, this.ctx, this.reused);
     else e = defaultErrorWhileProxy(this.peer, this.session, e, this.reused);
-    // Once the client has a response head, nothing can be retried or re-answered.
-    if (this.headerWritten) {
-      e.setRetry(false);
-      this.session.downstream.abort();
-    }
+    // Once the client has a response head, nothing can be retried or re-answered (the proxy's
+    // error path aborts the downstream response and logs why).
+    if (this.headerWritten) e.setRetry(false);
     this.settle(e);
   }
 
   private settle(error: PingoraError | undefined): void {
     if (this.settled) return;
     this.settled = true;
+    const s = this.session;
+    if (s.upstreamTotal < 0) s.upstreamTotal = performance.now() - s.upstreamStart;
     this.session.bodyIfUsed?.detach();
     this.done(error);
   }

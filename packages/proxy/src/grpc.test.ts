@@ -1,3 +1,4 @@
+import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HttpPeer, HttpServer, Service, ShutdownController, TlsSettings } from '@pingora-ts/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,38 @@ const CASES = Object.keys(INTEROP_CASES);
 interface Rig {
   client: grpc.Client;
   observed: ServerObservations;
+  /** TCP connections opened so far: client → proxy, and proxy → origin. */
+  connections: { downstream: number; upstream: number };
   close(): Promise<void>;
+}
+
+/**
+ * A TCP relay on 127.0.0.1:0 to `target` that counts the connections it accepts. It passes
+ * bytes through untouched, so TLS ends at the far side as before.
+ */
+async function countingRelay(target: number, count: () => void): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const relay = net.createServer((inbound) => {
+    count();
+    const outbound = net.connect(target, '127.0.0.1');
+    for (const [a, b] of [
+      [inbound, outbound],
+      [outbound, inbound],
+    ] as const) {
+      sockets.add(a);
+      a.on('error', () => b.destroy());
+      a.on('close', () => sockets.delete(a));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  return {
+    port: (relay.address() as net.AddressInfo).port,
+    close() {
+      relay.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 /** grpc-js client → pingora-ts → grpc-js server, plaintext (h2c) or TLS on both hops. */
@@ -31,14 +63,19 @@ async function rig(secure: boolean): Promise<Rig> {
   const originPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', creds, (err, port) => (err ? reject(err) : resolve(port))),
   );
+  const connections = { downstream: 0, upstream: 0 };
+  const upstreamRelay = await countingRelay(originPort, () => connections.upstream++);
+  // One CA object for every peer: connections are pooled per CA identity, so a fresh Buffer per
+  // request would give each call its own upstream connection.
+  const ca = fixture('ca.pem');
   const logger = memoryLogger();
   const proxy = new HttpProxy(
     {
       upstreamPeer() {
-        const peer = new HttpPeer(`127.0.0.1:${originPort}`, secure, secure ? 'origin.test' : '');
+        const peer = new HttpPeer(`127.0.0.1:${upstreamRelay.port}`, secure, secure ? 'origin.test' : '');
         peer.options.alpn = 'h2';
         peer.options.maxH2Streams = 100;
-        if (secure) peer.options.ca = fixture('ca.pem');
+        if (secure) peer.options.ca = ca;
         return peer;
       },
     },
@@ -57,7 +94,8 @@ async function rig(secure: boolean): Promise<Rig> {
   const ctl = new ShutdownController();
   await service.start(ctl.watch);
   const a = service.addresses()[0];
-  const port = a?.kind === 'tcp' ? a.port : 0;
+  const downstreamRelay = await countingRelay(a?.kind === 'tcp' ? a.port : 0, () => connections.downstream++);
+  const port = downstreamRelay.port;
   const client = secure
     ? new TestServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(fixture('ca.pem')), {
         'grpc.ssl_target_name_override': 'localhost',
@@ -67,11 +105,14 @@ async function rig(secure: boolean): Promise<Rig> {
   return {
     client,
     observed,
+    connections,
     async close() {
       client.close();
       ctl.shutdown(false);
       await service.stop(false, 0);
       server.forceShutdown();
+      downstreamRelay.close();
+      upstreamRelay.close();
     },
   };
 }
@@ -91,11 +132,13 @@ describe.each([
   });
 
   it('runs many concurrent calls over shared connections', async () => {
-    const all = await Promise.all(
+    const before = { ...r.connections };
+    await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         INTEROP_CASES[i % 2 ? 'large_unary' : 'ping_pong']!(r.client, r.observed),
       ),
     );
-    expect(all.length).toBe(50);
+    expect(r.connections.downstream - before.downstream).toBeLessThanOrEqual(1);
+    expect(r.connections.upstream - before.upstream).toBeLessThanOrEqual(1);
   });
 });

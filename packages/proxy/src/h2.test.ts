@@ -3,7 +3,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { HttpPeer } from '@pingora-ts/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { request, startOrigin, waitFor } from '../test/helpers.js';
+import { request, startOrigin, waitFor, waitForStall } from '../test/helpers.js';
 import {
   closeAllH2,
   fixture,
@@ -292,17 +292,28 @@ describe('HTTP/2 through the proxy', () => {
   });
 
   it('an upstream reset mid-body resets the downstream stream instead of ending it cleanly', async () => {
-    const origin = await startH2Origin((stream) => {
+    let clientHasPartial!: () => void;
+    const partialArrived = new Promise<void>((r) => (clientHasPartial = r));
+    let streams = 0;
+    const origin = await startH2Origin((stream, headers, raw) => {
+      if (++streams > 1) return echoH2(stream, headers, raw);
       stream.respond({ ':status': 200 });
       stream.write('partial');
-      // destroy(), not close(): close() would end the stream cleanly before resetting it.
-      setTimeout(() => stream.destroy(new Error('origin failure')), 10);
+      // Reset only once the partial body has reached the client, so the reset is mid-body
+      // however slow the machine. destroy(), not close(): close() would end the stream cleanly
+      // before resetting it.
+      void partialArrived.then(() => stream.destroy(new Error('origin failure')));
     });
     const p = await startH2cProxy(proxyTo(() => origin.peer()));
     const s = h2connect(`http://127.0.0.1:${p.port}`);
-    const r = await h2fetch(s, { ':path': '/' });
-    expect(r.status).toBe(200);
-    expect(r.rstCode).not.toBe(0);
+    const req = s.request({ ':path': '/' });
+    req.on('error', () => {}); // the reset is the expected outcome
+    let status = 0;
+    req.on('response', (h) => (status = Number(h[':status'])));
+    req.once('data', () => clientHasPartial());
+    await new Promise((r) => req.on('close', r));
+    expect(status).toBe(200);
+    expect(req.rstCode).not.toBe(0);
     expect((await h2fetch(s, { ':path': '/' })).status).toBe(200);
   });
 
@@ -345,11 +356,7 @@ describe('HTTP/2 through the proxy', () => {
     req.on('error', () => {});
     await once(req, 'response');
     // Not reading: the origin must stall far below the 4 MiB body.
-    let last = -1;
-    for (let i = 0; i < 100 && written !== last; i++) {
-      last = written;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitForStall(() => written, 'the h2 origin to stop writing');
     expect(written).toBeLessThan(1024 * 1024);
     let received = 0;
     req.on('data', (c: Buffer) => (received += c.length));

@@ -19,8 +19,8 @@ import {
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import type { RequestHeader } from '@pingora-ts/http';
 import { type AttemptDone, Exchange, type ExchangeOwner } from './exchange.js';
-import { CLIENT_CLOSED_REQUEST, defaultFailToProxy } from './fail-to-proxy.js';
-import { compilePhases, type Phases } from './phases.js';
+import { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
+import { compilePhases, describeFailure, type Phases, phaseError } from './phases.js';
 import type { ProxyHttp, UpstreamDigest } from './proxy-http.js';
 import { Session } from './session.js';
 
@@ -59,6 +59,30 @@ function isPromise<T>(v: unknown): v is Promise<T> {
 
 function toError(e: unknown, context: string): PingoraError {
   return isPingoraError(e) ? e : PingoraError.because(ErrorType.InternalError, context, e).asIn();
+}
+
+// Plain words for the socket errors a retry line most often reports.
+const ERRNO_TEXT: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ECONNRESET: 'Connection reset by peer',
+  EPIPE: 'Broken pipe',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  ENOTFOUND: 'Host not found',
+  EAI_AGAIN: 'Temporary DNS failure',
+  ENOENT: 'No such socket file',
+};
+
+/** Why an attempt failed, in a few words: the socket error's text, else the innermost type and context. */
+function failureReason(error: PingoraError): string {
+  const root = error.rootCause() as { code?: unknown; message?: unknown } | undefined;
+  const code = root?.code;
+  if (typeof code === 'string' && ERRNO_TEXT[code] !== undefined) return ERRNO_TEXT[code];
+  let inner: PingoraError = error;
+  while (isPingoraError(inner.cause)) inner = inner.cause;
+  if (!isPingoraError(root) && root instanceof Error) return `${inner.type.name}: ${root.message}`;
+  return inner.context === undefined ? inner.type.name : `${inner.type.name}: ${inner.context}`;
 }
 
 /**
@@ -108,18 +132,23 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     const p = this.phases;
     let ctx = undefined as Ctx;
     let error: PingoraError | undefined;
+    // The phase running now, named in the error log if it throws (a constant string: no cost).
+    let phase = 'newCtx';
     try {
       if (p.newCtx !== null) ctx = p.newCtx();
       if (p.earlyRequestFilter !== null) {
+        phase = 'earlyRequestFilter';
         const r = p.earlyRequestFilter(session, ctx);
         if (isPromise(r)) await r;
       }
       let answered = false;
       if (p.requestFilter !== null) {
+        phase = 'requestFilter';
         const r = p.requestFilter(session, ctx);
         answered = isPromise<boolean>(r) ? await r : r;
       }
       if (!answered && p.proxyUpstreamFilter !== null) {
+        phase = 'proxyUpstreamFilter';
         const r = p.proxyUpstreamFilter(session, ctx);
         const go = isPromise<boolean>(r) ? await r : r;
         if (!go) {
@@ -127,21 +156,23 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
           if (session.responseWritten() === undefined) session.respondError(502);
         }
       }
-      // The retry loop (Pingora §2.5), inline: one async frame fewer per request.
+      // The retry loop, inline: one async frame fewer per request.
+      phase = 'upstream';
       while (!answered && session.tries < this.maxRetries) {
         session.tries++;
         error = await this.proxyToUpstream(session, ctx);
+        if (session.upstreamStart !== 0 && session.upstreamTotal < 0) {
+          session.upstreamTotal = performance.now() - session.upstreamStart;
+        }
         if (error === undefined || !error.retry()) break;
         if (session.responseWritten() !== undefined) {
           error.setRetry(false);
           break;
         }
-        this.logger.warn(
-          `Fail to proxy: ${error}, tries: ${session.tries}, retry: true, ${this.summary(session, ctx)}`,
-        );
+        if (session.tries < this.maxRetries) this.logRetry(session, ctx, error);
       }
     } catch (e) {
-      error = toError(e, 'proxy phase failed');
+      error = phaseError(e, phase);
     }
     if (error !== undefined) await this.handleError(session, ctx, error);
     if (p.logging !== null) {
@@ -149,7 +180,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
         const r = p.logging(session, error, ctx);
         if (isPromise(r)) await r;
       } catch (e) {
-        this.logger.error({ err: e }, 'logging phase failed');
+        this.logger.error({ err: e }, `logging failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
   }
@@ -160,16 +191,17 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
    * synchronous `upstreamPeer`, a pooled connection, no request phases) allocates one promise.
    */
   private proxyToUpstream(session: Session, ctx: Ctx): Promise<PingoraError | undefined> {
+    session.attemptStage = 0;
     let r: HttpPeer | Promise<HttpPeer>;
     try {
       r = this.phases.upstreamPeer(session, ctx);
     } catch (e) {
-      return Promise.resolve(toError(e, 'upstreamPeer failed'));
+      return Promise.resolve(phaseError(e, 'upstreamPeer'));
     }
     if (isPromise<HttpPeer>(r)) {
       return r.then(
         (peer) => this.withPeer(session, ctx, peer),
-        (e: unknown) => toError(e, 'upstreamPeer failed'),
+        (e: unknown) => phaseError(e, 'upstreamPeer'),
       );
     }
     return this.withPeer(session, ctx, r);
@@ -177,6 +209,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
 
   private withPeer(session: Session, ctx: Ctx, peer: HttpPeer): Promise<PingoraError | undefined> {
     session.upstreamPeer = peer;
+    session.beginUpstream();
     const conn = this.connector.reusedHttpSession(peer);
     if (conn === undefined) return this.connectThenSend(session, ctx, peer);
     return this.send(session, ctx, peer, conn, true);
@@ -191,9 +224,16 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     try {
       conn = await this.connector.newHttpSession(peer);
     } catch (e) {
+      session.upstreamConnectTime = session.upstreamTotal = performance.now() - session.upstreamStart;
       const p = this.phases;
       let err = toError(e, 'connect failed');
-      if (p.failToConnect !== null) err = p.failToConnect(session, peer, ctx, err);
+      if (p.failToConnect !== null) {
+        try {
+          err = p.failToConnect(session, peer, ctx, err);
+        } catch (e2) {
+          return phaseError(e2, 'failToConnect');
+        }
+      }
       return err;
     }
     return this.send(session, ctx, peer, conn, false);
@@ -207,6 +247,12 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     reused: boolean,
   ): Promise<PingoraError | undefined> {
     session.upstreamReused = reused;
+    session.attemptStage = 2;
+    if (!reused) {
+      const t = conn.timing;
+      session.upstreamConnectTime = t.connect;
+      session.upstreamTlsTime = t.tlsHandshake;
+    }
     const p = this.phases;
     if (p.connectedToUpstream !== null || p.upstreamRequestFilter !== null) {
       return this.sendAfterPhases(session, ctx, peer, conn, reused);
@@ -223,11 +269,13 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   ): Promise<PingoraError | undefined> {
     const p = this.phases;
     let up: RequestHeader;
+    let phase = 'connectedToUpstream';
     try {
       if (p.connectedToUpstream !== null) {
         const r = p.connectedToUpstream(session, reused, peer, digestOf(conn, reused), ctx);
         if (isPromise(r)) await r;
       }
+      phase = 'upstreamRequestFilter';
       up = this.upstreamRequest(session, conn);
       if (p.upstreamRequestFilter !== null) {
         const r = p.upstreamRequestFilter(session, up, ctx);
@@ -235,7 +283,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
       }
     } catch (e) {
       conn.destroy();
-      return toError(e, 'upstream request phase failed');
+      return phaseError(e, phase);
     }
     return this.exchange(session, ctx, peer, conn, reused, up);
   }
@@ -286,6 +334,16 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
 
   private async handleError(session: Session, ctx: Ctx, error: PingoraError): Promise<void> {
     const p = this.phases;
+    const d = session.downstream;
+    // A response whose head already went out cannot be replaced by an error response: cut it
+    // short, so the client sees a truncated response instead of one that looks complete.
+    const written = d.responseWritten();
+    const sent = written !== undefined && !d.responseFinished ? written : undefined;
+    const clientGone = errorStatus(error) === 0;
+    if (sent !== undefined) {
+      d.abort();
+      session.responseAborted = true;
+    }
     let code = 0;
     try {
       if (p.failToProxy !== null) {
@@ -296,14 +354,40 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
         code = defaultFailToProxy(session, error).errorCode;
       }
     } catch (e) {
-      this.logger.error({ err: e }, 'failToProxy phase failed');
+      this.logger.error({ err: e }, `failToProxy failed: ${e instanceof Error ? e.message : String(e)}`);
       if (session.responseWritten() === undefined) session.respondError(500);
       code = 500;
     }
-    session.errorStatus = code === 0 ? CLIENT_CLOSED_REQUEST : code;
+    // What the client got: the status of the head that went out, or nothing when it is gone.
+    if (written !== undefined) session.errorStatus = clientGone ? CLIENT_CLOSED_REQUEST : written.status;
+    else session.errorStatus = code === 0 ? CLIENT_CLOSED_REQUEST : code;
     if (p.suppressErrorLog?.(session, ctx, error)) return;
-    this.logger.error(
-      `Fail to proxy: ${error}, status: ${session.errorStatus}, tries: ${session.tries}, retry: ${error.retry()}, ${this.summary(session, ctx)}`,
+    const { phase, detail } = describeFailure(error);
+    const tail = `status: ${session.errorStatus}, tries: ${session.tries}, retry: ${error.retry()}, ${this.summary(session, ctx)}`;
+    let msg: string;
+    if (sent !== undefined && !clientGone) {
+      const what = phase === undefined ? 'Fail to proxy' : `${phase} failed`;
+      msg = `${what} after the response header was sent; aborting the downstream connection: ${detail}, ${tail}`;
+    } else {
+      msg = phase === undefined ? `Fail to proxy: ${detail}, ${tail}` : `${phase} failed: ${detail}, ${tail}`;
+    }
+    // The request's logger: its reqId ties this line to the retry and access lines of the request.
+    session.logger.error({ err: error }, msg);
+  }
+
+  // One line per retried attempt: which peer failed, how, and which attempt comes next.
+  private logRetry(session: Session, ctx: Ctx, error: PingoraError): void {
+    const peer = session.upstreamPeer;
+    const addr = peer === undefined ? 'upstream' : String(peer.address);
+    const next = session.tries + 1;
+    let what: string;
+    if (session.attemptStage === 0) what = 'choosing an upstream failed';
+    else if (session.attemptStage === 1) what = `connect to ${addr} failed`;
+    else if (session.upstreamReused) what = `reused connection to ${addr} failed`;
+    else what = `request to ${addr} failed`;
+    session.logger.warn(
+      { err: error },
+      `retrying request: ${what} (${failureReason(error)}), attempt ${next}, ${this.summary(session, ctx)}`,
     );
   }
 

@@ -3,7 +3,15 @@ import http from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, rawRequest, request, startOrigin, startProxy, waitFor } from '../test/helpers.js';
+import {
+  closeAll,
+  rawRequest,
+  request,
+  startOrigin,
+  startProxy,
+  waitFor,
+  waitForStall,
+} from '../test/helpers.js';
 
 afterEach(closeAll);
 
@@ -173,9 +181,10 @@ describe('HTTP/1.1 behaviour through the proxy', () => {
     client.on('error', () => {});
     client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     client.pause(); // a client that reads nothing
-    await waitFor(() => blocked, 2000);
-    // Let buffers fill: the origin must stay blocked far below the 200 MB it wants to send.
-    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => blocked, { message: 'the origin to see backpressure' });
+    // Once every buffer on the way is full the origin must stay blocked far below the 200 MB it
+    // wants to send.
+    await waitForStall(() => written, 'the origin to stop writing');
     expect(written).toBeLessThan(32 * 1024 * 1024);
     client.destroy();
   });
@@ -200,7 +209,7 @@ describe('downstream timeouts', () => {
       1_000,
     );
     expect(out).toMatch(/^HTTP\/1\.1 408 /);
-    await waitFor(() => upstreamAborted, 2000);
+    await waitFor(() => upstreamAborted);
   });
 
   it('a client that stops reading is disconnected by the write timeout; the origin is released', async () => {
@@ -223,8 +232,8 @@ describe('downstream timeouts', () => {
     client.on('error', () => {});
     client.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     client.pause(); // reads nothing, so the proxy's writes stay blocked
-    await waitFor(() => p.logs.some((l) => l.msg.includes('status: 499')), 2000);
-    await waitFor(() => originDone, 2000);
+    await waitFor(() => p.logs.some((l) => l.msg.includes('status: 499')));
+    await waitFor(() => originDone);
     // Reading again, the client finds a truncated response and a closed connection.
     let received = 0;
     client.on('data', (c) => (received += c.length));

@@ -5,7 +5,8 @@
  * — and every phase of a request is a typed hook: `requestFilter` to answer early,
  * `upstreamRequestFilter` to rewrite what goes upstream, `responseFilter` and body filters to
  * rewrite what comes back, `failToConnect`/`errorWhileProxy` to decide retries, `logging` for
- * access logs. Bodies stream with backpressure both ways; upgrades (WebSocket) become raw tunnels.
+ * access logs (`accessLog` writes one line per request, with upstream timing). Bodies stream
+ * with backpressure both ways; upgrades (WebSocket) become raw tunnels.
  *
  * @example
  * ```ts
@@ -32,6 +33,9 @@ export type {
 export { HttpProxy, httpProxyService } from './http-proxy.js';
 export type { HttpProxyOptions, ProxyConf } from './http-proxy.js';
 export { Session } from './session.js';
+export type { UpstreamTiming } from './session.js';
+export { accessLog, accessLogRecord, formatAccessLog } from './access-log.js';
+export type { AccessLogRecord } from './access-log.js';
 export { RETRY_BUFFER_LIMIT } from './request-body.js';
 export { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
 export { defaultErrorWhileProxy } from './exchange.js';

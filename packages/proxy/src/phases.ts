@@ -3,6 +3,7 @@
  * request path tests one field instead of calling a default (fastify's trick), and the response
  * path knows up front whether any body filter exists.
  */
+import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import type { ProxyHttp } from './proxy-http.js';
 
 type Bound<T> = T extends (...args: infer A) => infer R ? (...args: A) => R : never;
@@ -71,4 +72,55 @@ export function compilePhases<Ctx>(inner: ProxyHttp<Ctx>): Phases<Ctx> {
   table.hasResponseBodyFilter =
     table.upstreamResponseBodyFilter !== null || table.responseBodyFilter !== null;
   return table as unknown as Phases<Ctx>;
+}
+
+// Which user phase an error came from, for log lines. Errors are rare, so a side table keeps
+// PingoraError free of proxy-only fields; the chain is walked because `errorWhileProxy` wraps.
+const failedPhase = new WeakMap<PingoraError, string>();
+
+/**
+ * @internal What a user phase threw or rejected with, as a `PingoraError`: thrown `PingoraError`s
+ * are kept as they are (they carry the user's type and status), anything else becomes an
+ * `InternalError` whose cause is the original value, stack included. Either way the phase is
+ * remembered for {@link describeFailure}.
+ */
+export function phaseError(e: unknown, phase: string): PingoraError {
+  const err = isPingoraError(e)
+    ? e
+    : PingoraError.because(ErrorType.InternalError, `${phase} failed`, e).asIn();
+  if (!failedPhase.has(err)) failedPhase.set(err, phase);
+  return err;
+}
+
+/** @internal The user phase `error` (or an error it wraps) came from, if any. */
+export function phaseOf(error: PingoraError): string | undefined {
+  let e: unknown = error;
+  while (isPingoraError(e)) {
+    const phase = failedPhase.get(e);
+    if (phase !== undefined) return phase;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+/**
+ * @internal A failure as a person reads it: `requestFilter failed: boom` for a user phase (the
+ * thrown message, or the thrown PingoraError), else the error's own Pingora-style display.
+ */
+export function describeFailure(error: PingoraError): { phase: string | undefined; detail: string } {
+  const phase = phaseOf(error);
+  const root = error.rootCause();
+  const detail =
+    phase !== undefined && !isPingoraError(root)
+      ? root instanceof Error
+        ? root.message
+        : String(root)
+      : String(error).trim();
+  return { phase, detail };
+}
+
+/** @internal {@link describeFailure} as one string: `requestFilter failed: boom`, or the error's display. */
+export function failureText(error: PingoraError): string {
+  const { phase, detail } = describeFailure(error);
+  return phase === undefined ? detail : `${phase} failed: ${detail}`;
 }

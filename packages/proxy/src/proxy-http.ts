@@ -136,6 +136,9 @@ export interface ProxyHttp<Ctx = unknown> {
   suppressErrorLog?(session: Session, ctx: Ctx, error: PingoraError): boolean;
   /** The request description used in log lines. Default `"METHOD path, Host: host"`. */
   requestSummary?(session: Session, ctx: Ctx): string;
-  /** Runs last for every request, with the final error if any: access logs and metrics. */
+  /**
+   * Runs last for every request, with the final error if any: access logs and metrics.
+   * `accessLog(logger, session, error)` writes one line per request with upstream timing.
+   */
   logging?(session: Session, error: PingoraError | undefined, ctx: Ctx): MaybePromise<void>;
 }

@@ -22,7 +22,15 @@ describe('retries (Pingora §2.5)', () => {
     const r = await request(p.url('/'));
     expect(r.body).toBe('second');
     expect(peers).toHaveLength(2);
-    expect(p.logs.filter((l) => l.level === 'warn' && l.msg.includes('retry: true'))).toHaveLength(1);
+    const retries = p.logs.filter((l) => l.msg.startsWith('retrying request:'));
+    expect(retries).toHaveLength(1);
+    expect(retries[0]!.level).toBe('warn');
+    expect(retries[0]!.msg).toMatch(
+      new RegExp(
+        `^retrying request: connect to 127\\.0\\.0\\.1:${dead} failed \\(Connection refused\\), attempt 2, GET /`,
+      ),
+    );
+    expect((retries[0]!.obj as { err: Error }).err.message).toContain('ConnectRefused');
   });
 
   it('connect errors are not retried unless failToConnect says so', async () => {
@@ -85,6 +93,14 @@ describe('retries (Pingora §2.5)', () => {
     expect(bodies).toEqual(['first', 'second']);
     // one for the first request, one fresh connection for the retry of the second
     expect(conns).toBe(2);
+    const retries = p.logs.filter((l) => l.msg.startsWith('retrying request:'));
+    expect(retries.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^retrying request: reused connection to 127\\.0\\.0\\.1:${origin.port} failed \\(ConnectionClosed: [^)]+\\), attempt 2, POST /`,
+        ),
+      ),
+    ]);
   });
 
   it('a ReusedOnly failure on a fresh connection is not retried', async () => {

@@ -17,6 +17,23 @@ import { RequestBodyBuffer } from './request-body.js';
 let nextRequestId = 1;
 
 /**
+ * How the latest upstream attempt went, in ms (`performance.now()` differences). A request that
+ * never reached `upstreamPeer` (answered by `requestFilter`, say) has none.
+ */
+export interface UpstreamTiming {
+  /** The attempt ran on a pooled connection, so `connect` and `tlsHandshake` are 0. */
+  reused: boolean;
+  /** TCP connect, DNS included; on a failed connect, the time until it failed. */
+  connect: number;
+  /** TLS handshake; 0 for plaintext peers. */
+  tlsHandshake: number;
+  /** From sending the request to the first byte of the response; -1 when none arrived. */
+  firstByte: number;
+  /** From asking for a connection to the end of the upstream response or the failure; -1 while running. */
+  total: number;
+}
+
+/**
  * One proxied request. Header access is lazy and mutation is in place; writes go straight to the
  * downstream connection.
  */
@@ -33,6 +50,19 @@ export class Session {
   upstreamBodyBytesReceived = 0;
   /** Status sent downstream for a failed request (0 = none); set by the error path. */
   errorStatus = 0;
+  /**
+   * The response header had gone out when the request failed, so the downstream connection (or
+   * HTTP/2 stream) was aborted: the client saw a truncated response, not `errorStatus`.
+   */
+  responseAborted = false;
+  // The latest attempt's timing as plain numbers (no object per request until someone asks).
+  // Stage: 0 choosing a peer, 1 connecting, 2 connected.
+  /** @internal */ attemptStage = 0;
+  /** @internal */ upstreamStart = 0;
+  /** @internal */ upstreamConnectTime = 0;
+  /** @internal */ upstreamTlsTime = 0;
+  /** @internal */ upstreamFirstByte = -1;
+  /** @internal */ upstreamTotal = -1;
   private requestBody: RequestBodyBuffer | undefined;
   private readonly parentLogger: Logger;
   private readonly shutdown: ShutdownWatch;
@@ -173,6 +203,40 @@ export class Session {
   /** `undefined`: close the client connection after this response; a number: keep it alive. */
   setKeepalive(seconds: number | undefined): void {
     this.downstream.setKeepalive(seconds);
+  }
+
+  /**
+   * Timing of the latest upstream attempt (connect, TLS handshake, time to first byte, total), or
+   * `undefined` when no connection was asked for. Retries overwrite it; `tries` counts attempts.
+   *
+   * @example
+   * ```ts
+   * logging(session) {
+   *   const t = session.upstreamTiming();
+   *   if (t !== undefined && t.firstByte > 500) session.logger.warn(`slow origin: ${t.firstByte} ms`);
+   * }
+   * ```
+   */
+  upstreamTiming(): UpstreamTiming | undefined {
+    if (this.upstreamStart === 0) return undefined;
+    return {
+      reused: this.upstreamReused,
+      connect: this.upstreamConnectTime,
+      tlsHandshake: this.upstreamTlsTime,
+      firstByte: this.upstreamFirstByte,
+      total: this.upstreamTotal,
+    };
+  }
+
+  /** @internal A new attempt asks for a connection now. */
+  beginUpstream(): void {
+    this.attemptStage = 1;
+    this.upstreamReused = false;
+    this.upstreamStart = performance.now();
+    this.upstreamConnectTime = 0;
+    this.upstreamTlsTime = 0;
+    this.upstreamFirstByte = -1;
+    this.upstreamTotal = -1;
   }
 
   /** Timing marks of the downstream request. */

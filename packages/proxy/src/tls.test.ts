@@ -308,7 +308,9 @@ describe('HTTPS origins behind the proxy', () => {
     const silent = await startRawOrigin(() => {});
     const p = await proxyTo(() => {
       const peer = tlsPeer(silent.port, 'origin.test');
-      peer.options.connectionTimeout = 50;
+      // Long enough that a stalled event loop cannot fire it before the TCP connect is seen,
+      // which would make it a ConnectTimedout.
+      peer.options.connectionTimeout = 500;
       return peer;
     });
     expect((await p.get()).status).toBe(504);

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { waitFor } from '@pingora-ts/test-utils';
 
 const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/grpc-proto');
 
@@ -310,7 +311,6 @@ export const INTEROP_CASES: Record<string, (client: Msg, observed: ServerObserva
   },
 };
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  check(cond(), what);
+function until(cond: () => boolean, what: string): Promise<void> {
+  return waitFor(cond, { message: what });
 }

@@ -8,10 +8,12 @@ import { HttpPeer, HttpServer, Service, ShutdownController } from '@pingora-ts/c
 import {
   type CapturedLog,
   memoryLogger,
+  request,
   startService,
   startOrigin as startTestOrigin,
   startRawOrigin as startTestRawOrigin,
   type TestOrigin,
+  waitFor,
 } from '@pingora-ts/test-utils';
 import { HttpProxy, type HttpProxyOptions, type ProxyHttp } from '../src/index.js';
 
@@ -58,4 +60,26 @@ export async function startProxy<Ctx>(
   service.addTcp('127.0.0.1:0');
   const port = await startService(service, new ShutdownController());
   return { port, proxy, logs: logger.lines, url: (path = '/') => `http://127.0.0.1:${port}${path}` };
+}
+
+/**
+ * Resolves once `read()` (bytes an origin has written, say) stays the same across two round
+ * trips to a separate origin. Each round trip takes the shared event loop through several I/O
+ * polls, in which a flow that can still move would move; so the stall is shown by progress
+ * elsewhere, not by a pause whose meaning a loaded machine changes.
+ */
+export async function waitForStall(read: () => number, message: string): Promise<void> {
+  const probe = await startTestOrigin((_req, res) => res.end('pong'));
+  let last = read();
+  let steady = 0;
+  await waitFor(
+    async () => {
+      await request(`http://127.0.0.1:${probe.port}/`);
+      const now = read();
+      steady = now === last ? steady + 1 : 0;
+      last = now;
+      return steady >= 2;
+    },
+    { message },
+  );
 }

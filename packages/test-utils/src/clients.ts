@@ -2,29 +2,56 @@
 import http from 'node:http';
 import net from 'node:net';
 
-/** Sends raw bytes and collects everything the server sends until it closes or `idleMs` passes quietly. */
-export function rawRequest(port: number, data: string | Buffer, idleMs = 300): Promise<string> {
+/** When {@link rawRequest} stops reading. */
+export interface RawRequestOptions {
+  /** Resolve as soon as the text received so far satisfies this (e.g. holds two status lines). */
+  until?: (received: string) => boolean;
+  /**
+   * Once bytes have arrived, resolve after this long with nothing more. Default 300 ms. A slow
+   * server cannot cut a reply short through it: the quiet period starts at the first byte.
+   */
+  idleMs?: number;
+  /** Resolve with whatever arrived (maybe nothing) after this long in all. Default 15 000 ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends raw bytes and collects what the server sends until it closes the connection, `until`
+ * holds, or the server goes quiet for `idleMs` after its first byte. A number as third argument
+ * is `idleMs`.
+ */
+export function rawRequest(
+  port: number,
+  data: string | Buffer,
+  options: RawRequestOptions | number = {},
+): Promise<string> {
+  const {
+    until,
+    idleMs = 300,
+    timeoutMs = 15_000,
+  } = typeof options === 'number' ? { idleMs: options } : options;
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
+    let idle: NodeJS.Timeout | undefined;
+    const text = () => Buffer.concat(chunks).toString('latin1');
     const done = () => {
-      clearTimeout(timer);
+      clearTimeout(idle);
+      clearTimeout(cap);
       s.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
+      resolve(text());
     };
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(done, idleMs);
-    };
+    const cap = setTimeout(done, timeoutMs);
     s.on('data', (c) => {
       chunks.push(c);
-      arm();
+      if (until?.(text())) return done();
+      clearTimeout(idle);
+      // With `until`, only the socket closing or the cap ends the read.
+      if (until === undefined) idle = setTimeout(done, idleMs);
     });
     s.on('error', done);
     s.on('close', done);
     s.write(data);
-    arm();
   });
 }
 

@@ -2,7 +2,8 @@
  * @module @pingora-ts/test-utils
  *
  * Helpers that the workspace's test suites and benchmarks share, so each copy is written once:
- * ports (`freePort`, `deadPort`, `waitForPort`), bounded polling (`waitFor`), a cleanup registry
+ * ports (`freePort`, `deadPort`, `waitForPort`), waiting capped by wall-clock time (`waitFor` polls a
+ * condition, `waitForEvent` awaits an emitter's event), a cleanup registry
  * (`onClose`, `closeAll`), real-socket origins and clients, a recording logger, the rule for tests
  * that need peer tools (`requirePeer`), an nginx runner, a seeded PRNG (`mulberry32`), a
  * micro-benchmark timer (`nsPerOp`) and a README example runner (`runReadmeExample`). Private: consumed from source by vitest and tsx, never built
@@ -33,4 +34,5 @@ export { mulberry32 } from './random.js';
 export { runReadmeExample } from './readme.js';
 export { startService } from './service.js';
 export type { ShutdownControl, StartableService } from './service.js';
-export { waitFor } from './wait.js';
+export { waitFor, waitForEvent } from './wait.js';
+export type { WaitOptions } from './wait.js';

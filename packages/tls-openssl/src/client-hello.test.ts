@@ -1,8 +1,10 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type ClientHello, INCOMPLETE, INVALID, parseClientHello, peekClientHello } from './client-hello.js';
 
+/** A wall-clock cap generous enough for a loaded machine; only a hang reaches it. */
+const WAIT = { timeout: 15_000, interval: 2 };
 const cleanup: Array<() => void> = [];
 afterEach(() => {
   while (cleanup.length > 0) cleanup.pop()!();
@@ -77,11 +79,12 @@ describe('peekClientHello', () => {
       seen = h;
     });
     client.write(hello.subarray(0, 40));
-    for (let i = 0; i < 500 && server.bytesRead < 40; i++) await new Promise((r) => setTimeout(r, 2));
+    // vi.waitFor, not test-utils' waitFor: this package does not depend on test-utils.
+    await vi.waitFor(() => expect(server.bytesRead).toBe(40), WAIT);
     expect(server.bytesRead).toBe(40);
     expect(seen).toBeNull();
     client.write(hello.subarray(40));
-    for (let i = 0; i < 500 && seen === null; i++) await new Promise((r) => setTimeout(r, 2));
+    await vi.waitFor(() => expect(seen).not.toBeNull(), WAIT);
     expect(seen).toEqual({ alpn: ['h2'], servername: 'a.test' });
     expect(server.read()).toEqual(hello);
   });

@@ -3,7 +3,8 @@
 // arethetypeswrong on the tarball, then install all tarballs into a fresh project outside the
 // workspace and load each entry point with both `import` and `require`. A package passes when
 // both module systems load, expose the same non-empty export names, and resolve to the built
-// files (.js for import, .cjs for require).
+// files (.js for import, .cjs for require). Every tarball must carry LICENSE, NOTICE and a README,
+// and no test file.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,24 @@ for (const { dir, pkg } of packages) {
   const out = run(pnpm[0], [...pnpm.slice(1), 'pack', '--pack-destination', tarballs], { cwd: dir });
   const file = out.trim().split('\n').pop().trim();
   tgz.set(pkg.name, file);
+  // What a company's legal and security review looks for first: the licence travels with the
+  // code, the package explains itself, and no test code (fixtures, keys, servers) ships.
+  const listed = run('tar', ['-tzf', file])
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
+  for (const need of ['LICENSE', 'NOTICE', 'README.md', 'package.json']) {
+    if (!listed.includes(need)) failures.push(`${pkg.name}: tarball has no ${need}`);
+  }
+  for (const legal of ['LICENSE', 'NOTICE']) {
+    const copy = join(dir, legal);
+    if (existsSync(copy) && readFileSync(copy, 'utf8') !== readFileSync(join(root, legal), 'utf8'))
+      failures.push(`${pkg.name}: ${legal} differs from the repository's ${legal}`);
+  }
+  const tests = listed.filter(
+    (f) => /\.test\.[cm]?[jt]s$/.test(f) || /(^|\/)(test|tests|__tests__)\//.test(f),
+  );
+  if (tests.length) failures.push(`${pkg.name}: tarball ships test files: ${tests.join(', ')}`);
   try {
     run(bin('publint'), ['--strict', dir]);
   } catch (e) {

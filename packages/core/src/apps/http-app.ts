@@ -132,7 +132,7 @@ export class HttpServer implements ServerApp {
       }
     });
     h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
-      handleClientError(err, socket, this.logger),
+      handleClientError(err, socket, this.logger, h1),
     );
     // node starts its header/request timeout checks on 'listening'; this server never listens.
     h1.emit('listening');
@@ -204,6 +204,14 @@ export class HttpServer implements ServerApp {
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     socket.on('error', noop);
+    if (req.method !== 'CONNECT' && withoutH2cUpgrade(req)) {
+      // Only h2c was offered. Tunnelling it would hand the connection to whatever the origin speaks
+      // after its 101, past every phase; instead node parses the request again without the upgrade
+      // (body and any later requests included) and it is proxied as a plain request.
+      socket.unshift(head.length > 0 ? Buffer.concat([requestHeadBytes(req), head]) : requestHeadBytes(req));
+      this.h1.emit('connection', socket);
+      return;
+    }
     this.dispatch(
       new H1ServerSession(req, undefined, { socket, head }, false, this.sessionOptions),
       undefined,
@@ -216,18 +224,26 @@ export class HttpServer implements ServerApp {
 
   private dispatch(session: H1ServerSession, res: ServerResponse | undefined): void {
     const req = session.req;
-    const bad = session.invalidFraming
-      ? 'invalid Transfer-Encoding'
-      : req.httpVersionMinor === 1 && session.getHeader('host') === undefined
-        ? 'HTTP/1.1 request without Host'
-        : undefined;
+    // An h2c offer without `Connection: upgrade` is no upgrade to node, but an origin could still
+    // take it and switch protocols: it never leaves here.
+    if (session.offersUpgrade && res !== undefined) withoutH2cUpgrade(req);
+    const bad =
+      req.httpVersionMajor !== 1
+        ? `HTTP/${req.httpVersion} request line`
+        : session.invalidFraming
+          ? 'invalid Transfer-Encoding'
+          : session.duplicateHost
+            ? 'more than one Host field'
+            : req.httpVersionMinor === 1 && !session.hasHost
+              ? 'HTTP/1.1 request without Host'
+              : undefined;
     if (bad !== undefined) {
-      this.logger.warn(
-        { client: req.socket.remoteAddress, status: 400 },
-        `rejected malformed request: ${bad}`,
-      );
+      // llhttp takes "HTTP/2.0" (and no other version above 1.1): a version we do not speak is 505.
+      // HTTP/0.9 has no fields (no Host to route on) and its clients read no status line: 400.
+      const status = req.httpVersionMajor > 1 ? 505 : 400;
+      this.logger.warn({ client: req.socket.remoteAddress, status }, `rejected malformed request: ${bad}`);
       session.setKeepalive(undefined);
-      session.respondError(400);
+      session.respondError(status);
       return;
     }
     if (this.draining && res !== undefined) res.shouldKeepAlive = false;
@@ -253,6 +269,71 @@ export class HttpServer implements ServerApp {
     if (session.responseWritten() === undefined) session.respondError(500);
     else if (!session.responseFinished) session.abort();
   }
+}
+
+// Whether a comma-separated field value names `token`, ignoring case and a `/version` suffix.
+function listHas(value: string, token: string): boolean {
+  for (const t of value.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name === token || name.startsWith(`${token}/`)) return true;
+  }
+  return false;
+}
+
+function listWithout(value: string, drop: (token: string) => boolean): string {
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0 && !drop(t.toLowerCase()))
+    .join(', ');
+}
+
+/**
+ * Removes an h2c upgrade offer from `req.rawHeaders` in place: the `h2c` token of Upgrade, every
+ * HTTP2-Settings field, and the Connection tokens naming them. Returns true when nothing else was
+ * offered, i.e. the request is now a plain one; false (fields untouched) when h2c was not offered,
+ * and false with the other offers kept when the client offered something besides h2c.
+ */
+function withoutH2cUpgrade(req: IncomingMessage): boolean {
+  const raw = req.rawHeaders;
+  let offered = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === 'upgrade' && listHas(raw[i + 1]!, 'h2c')) offered = true;
+  }
+  if (!offered) return false;
+  const isH2c = (t: string) => t === 'h2c' || t.startsWith('h2c/');
+  let upgradeLeft = false;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'http2-settings') continue;
+    if (lower === 'upgrade') {
+      const v = listWithout(raw[i + 1]!, isH2c);
+      if (v.length === 0) continue;
+      upgradeLeft = true;
+      kept.push(name, v);
+    } else kept.push(name, raw[i + 1]!);
+  }
+  raw.length = 0;
+  for (let i = 0; i < kept.length; i += 2) {
+    const name = kept[i]!;
+    let value = kept[i + 1]!;
+    if (name.toLowerCase() === 'connection') {
+      value = listWithout(value, (t) => t === 'http2-settings' || (!upgradeLeft && t === 'upgrade'));
+      if (value.length === 0) continue;
+    }
+    raw.push(name, value);
+  }
+  return !upgradeLeft;
+}
+
+// The request head again, from what node parsed (field values are latin1 strings, byte for byte).
+function requestHeadBytes(req: IncomingMessage): Buffer {
+  const raw = req.rawHeaders;
+  let head = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
 }
 
 function connectionsCheckingInterval(server: http.Server): symbol {

@@ -9,6 +9,7 @@ import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { headerLines, type RequestHeader } from '@pingora-ts/http';
 import { H1ResponseParser, type ParsedResponseHead, type ResponseParserSink } from './h1-response-parser.js';
 import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
+import type { ConnectTiming } from '../upstream/connect.js';
 
 /** Receives one response. Calls arrive in order: informational*, header, body*, trailers?, end | error. */
 export interface UpstreamResponseHandler {
@@ -49,6 +50,29 @@ function isResetCode(code: unknown): boolean {
 }
 
 /**
+ * When things happened on an upstream connection, ms. `connect`/`tlsHandshake` are durations of the
+ * connection's own setup (a reused connection did not pay them again); `requestSent` and
+ * `firstByte` are `performance.now()` marks of the current exchange. One record per connection
+ * (per stream on HTTP/2), rewritten by each exchange, so measuring allocates nothing per request.
+ */
+export interface ExchangeTiming extends ConnectTiming {
+  /** `performance.now()` when the request head was handed to the transport. */
+  requestSent: number;
+  /** `performance.now()` when the first byte of the response arrived; 0 until then. */
+  firstByte: number;
+}
+
+/** A fresh {@link ExchangeTiming}, with the connect durations of `connect` if given. */
+export function exchangeTiming(connect?: ConnectTiming): ExchangeTiming {
+  return {
+    connect: connect?.connect ?? 0,
+    tlsHandshake: connect?.tlsHandshake ?? 0,
+    requestSent: 0,
+    firstByte: 0,
+  };
+}
+
+/**
  * One upstream exchange at a time over a connection, whatever the protocol. The proxy and the
  * pull-style `ClientSession` depend on this interface only.
  */
@@ -61,6 +85,8 @@ export interface UpstreamSession {
   readonly reuseKey: string;
   /** The connection served an exchange before this one. */
   readonly reused: boolean;
+  /** Connection setup durations and the current exchange's marks. */
+  readonly timing: ExchangeTiming;
   /**
    * Sends `req` (framing fields are adjusted to `bodyMode`) and starts waiting for the response.
    * Returns false when the transport's buffer is full.
@@ -96,6 +122,8 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   requestsServed = 0;
   /** Called when the connection dies while idle in a pool. */
   onIdleClose: ((session: H1ClientSession) => void) | undefined = undefined;
+  /** Setup durations of this connection and the marks of the current exchange. */
+  readonly timing: ExchangeTiming;
 
   private readonly parser: H1ResponseParser;
   private handler: UpstreamResponseHandler | undefined;
@@ -107,9 +135,11 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   private readonly timers: IoTimers;
   private paused = false;
 
-  constructor(socket: Socket, reuseKey: string) {
+  /** @param connectTiming How long opening `socket` took (the connector measures it). */
+  constructor(socket: Socket, reuseKey: string, connectTiming?: ConnectTiming) {
     this.socket = socket;
     this.reuseKey = reuseKey;
+    this.timing = exchangeTiming(connectTiming);
     this.parser = new H1ResponseParser(this);
     this.timers = new IoTimers(this.onTimeout);
     socket.on('data', this.onData);
@@ -164,6 +194,8 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     this.responseFinished = false;
     this.timers.timeouts = timeouts;
     this.parser.reset(req.method === 'HEAD');
+    this.timing.firstByte = 0;
+    this.timing.requestSent = performance.now();
     this.timers.armRead(!this.paused);
     // HTTP/1.1 upstream whatever the client spoke; no-case (HTTP/2) names are title-cased.
     const head = `${req.method} ${req.uri} HTTP/1.1\r\n${headerLines(req.rawHeaders, !req.hasCase())}${framing}\r\n`;
@@ -173,6 +205,9 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   /** Writes a piece of request body (chunk-encoded when the mode is chunked). */
   writeBody(chunk: Buffer): boolean {
     if (this.requestFinished || chunk.length === 0) return true;
+    // An origin may rightly say nothing until the whole body is in: while it still goes up, the
+    // read wait starts over (a stalled upload is the write timeout's and the client's business).
+    this.timers.refreshRead();
     if (this.bodyMode === 'stream') {
       const s = this.socket;
       s.cork();
@@ -286,6 +321,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
       return;
     }
     this.timers.refreshRead();
+    if (this.timing.firstByte === 0) this.timing.firstByte = performance.now();
     try {
       this.parser.execute(chunk);
     } catch (e) {

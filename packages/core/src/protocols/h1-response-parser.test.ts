@@ -195,4 +195,36 @@ describe('H1ResponseParser', () => {
     const [p] = parser();
     expect(() => p.execute(Buffer.from('HTTP/1.1 200 OK\r\n\r\n'))).toThrow(/no request outstanding/);
   });
+
+  it.each([
+    ['XYZ\r\n'],
+    ['XYZ'],
+    ['HTTP/2 200\r\n'],
+    ['HTTP/1.1 200 OK\n'],
+    ['HTTP/1.1 20'.concat('x')],
+    ['HTTP/1.1 200 OK\rX\r\n'],
+    ['HTTP/1.1 200\r\n'.replace('200', '2000')],
+  ])('refuses a bad status line %j before the head is complete', (start) => {
+    const [p, ev] = parser();
+    p.reset(false);
+    expect(() => p.execute(Buffer.from(start, 'latin1'))).toThrow(/status line/);
+    expect(ev.heads).toHaveLength(0);
+  });
+
+  it('waits for the rest of a head whose status line is valid so far', () => {
+    for (const start of [
+      'H',
+      'HTTP/1.',
+      'HTTP/1.1 2',
+      'HTTP/1.1 200',
+      'HTTP/1.1 200\r\n',
+      'HTTP/1.1 204 No\r\nA: b\r\n',
+    ]) {
+      const [p, ev] = parser();
+      p.reset(false);
+      p.execute(Buffer.from(start, 'latin1'));
+      expect(ev.heads).toHaveLength(0);
+      expect(p.busy).toBe(true);
+    }
+  });
 });

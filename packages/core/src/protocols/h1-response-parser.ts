@@ -125,6 +125,7 @@ export class H1ResponseParser {
           const end = buf.indexOf('\r\n\r\n', off, 'latin1');
           if (end < 0) {
             if (buf.length - off > this.limits.maxHeadBytes) throw invalid('response header too large');
+            checkStatusLinePrefix(buf, off);
             this.pending = Buffer.from(buf.subarray(off));
             return;
           }
@@ -380,6 +381,37 @@ export class H1ResponseParser {
       upgrade: status === 101,
     };
   }
+}
+
+const STATUS_PREFIX = 'HTTP/1.';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the reason phrase must have none
+const STATUS_LINE = /^HTTP\/1\.[01] [0-9]{3}(?: [^\0-\x08\x0a-\x1f\x7f]*)?\r\n$/;
+
+/**
+ * Checks the start of a head that is not complete yet. An origin that answers with something other
+ * than a status line, and then goes quiet, must fail now: waiting for a blank line that may never
+ * come would hold the client until the read timeout, or forever without one. So the bytes so far
+ * must be a prefix of `HTTP/1.x NNN`, and once the first line has ended it must be a whole status
+ * line ended by CRLF.
+ */
+function checkStatusLinePrefix(buf: Buffer, off: number): void {
+  const n = Math.min(buf.length - off, 13);
+  for (let i = 0; i < n; i++) {
+    const c = buf[off + i]!;
+    const ok =
+      i < 7
+        ? c === STATUS_PREFIX.charCodeAt(i)
+        : i === 7
+          ? c === 0x30 || c === 0x31
+          : i === 8
+            ? c === 0x20
+            : i === 12
+              ? c === 0x20 || c === 0x0d
+              : c >= 0x30 && c <= 0x39;
+    if (!ok) throw invalid('invalid status line');
+  }
+  const lf = buf.indexOf(0x0a, off);
+  if (lf >= 0 && !STATUS_LINE.test(buf.toString('latin1', off, lf + 1))) throw invalid('invalid status line');
 }
 
 function trimOws(s: string): string {

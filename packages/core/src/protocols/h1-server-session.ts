@@ -51,25 +51,33 @@ function onDownstreamClose(this: Closable): void {
   this[SESSION]?.clientClosed();
 }
 
-const NO_BODY = 0;
+// Bits of what one scan of the raw request fields found.
 const HAS_BODY = 1;
 // Transfer-Encoding whose last coding is not chunked: llhttp refuses it, but only after the
 // request event; answering here keeps such a request away from the upstream entirely.
 const BAD_TRANSFER_ENCODING = 2;
+const HAS_HOST = 4;
+// Two Host lines name two targets: whichever one the origin picks, a phase may have routed on the
+// other, so such a request is refused rather than forwarded with both.
+const DUPLICATE_HOST = 8;
+const HAS_UPGRADE = 16;
 
 /**
- * Whether the raw request fields announce a body. Scans names by length first so the common
- * request (no body) costs a few integer compares; `req.headers` would build an object per request.
+ * Scans the raw request fields once for framing and Host. Names are compared by length first so the
+ * common request costs a few integer compares; `req.headers` would build an object per request.
  */
-function requestFraming(raw: string[]): number {
-  let result = NO_BODY;
+function scanFields(raw: string[]): number {
+  let result = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
-      if (!/(?:^|,)[ \t]*chunked[ \t]*$/i.test(raw[i + 1]!)) return BAD_TRANSFER_ENCODING;
-      result = HAS_BODY;
+    if (name.length === 4) {
+      if (name.toLowerCase() === 'host') result |= result & HAS_HOST ? DUPLICATE_HOST : HAS_HOST;
+    } else if (name.length === 7) {
+      if (name.toLowerCase() === 'upgrade') result |= HAS_UPGRADE;
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      result |= /(?:^|,)[ \t]*chunked[ \t]*$/i.test(raw[i + 1]!) ? HAS_BODY : BAD_TRANSFER_ENCODING;
     } else if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') {
-      result = HAS_BODY;
+      result |= HAS_BODY;
     }
   }
   return result;
@@ -89,6 +97,12 @@ export class H1ServerSession implements HttpServerSession {
   readonly hasRequestBody: boolean;
   /** The request's Transfer-Encoding cannot be framed (it must be refused with 400). */
   readonly invalidFraming: boolean;
+  /** The request carries a Host field. */
+  readonly hasHost: boolean;
+  /** The request carries more than one Host field (it must be refused with 400). */
+  readonly duplicateHost: boolean;
+  /** The request carries an Upgrade field (whether or not node treated it as an upgrade). */
+  readonly offersUpgrade: boolean;
   bodyBytesRead = 0;
   bodyBytesSent = 0;
   responseFinished = false;
@@ -115,9 +129,12 @@ export class H1ServerSession implements HttpServerSession {
     private readonly options: H1SessionOptions = DEFAULT_H1_SESSION_OPTIONS,
   ) {
     this.timers = new IoTimers(this.onTimeout, options);
-    const framing = requestFraming(req.rawHeaders);
-    this.hasRequestBody = framing !== NO_BODY;
-    this.invalidFraming = framing === BAD_TRANSFER_ENCODING;
+    const fields = scanFields(req.rawHeaders);
+    this.invalidFraming = (fields & BAD_TRANSFER_ENCODING) !== 0;
+    this.hasRequestBody = (fields & (HAS_BODY | BAD_TRANSFER_ENCODING)) !== 0;
+    this.hasHost = (fields & HAS_HOST) !== 0;
+    this.duplicateHost = (fields & DUPLICATE_HOST) !== 0;
+    this.offersUpgrade = (fields & HAS_UPGRADE) !== 0;
     if (upgrade !== undefined) {
       this.upgradeSocket = upgrade.socket;
       this.upgradeHead = upgrade.head;

@@ -11,11 +11,13 @@ import type { Socket } from 'node:net';
 import { addAbortSignal } from 'node:stream';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import { type RequestHeader, reasonPhrase, toH2RequestHeaders } from '@pingora-ts/http';
-import type {
-  ExchangeTimeouts,
-  RequestBodyMode,
-  UpstreamResponseHandler,
-  UpstreamSession,
+import {
+  type ExchangeTiming,
+  type ExchangeTimeouts,
+  exchangeTiming,
+  type RequestBodyMode,
+  type UpstreamResponseHandler,
+  type UpstreamSession,
 } from './h1-client.js';
 import type { ParsedResponseHead } from './h1-response-parser.js';
 import type { H2ClientConnection } from './h2-connection.js';
@@ -53,6 +55,11 @@ export class H2ClientSession implements UpstreamSession {
   private readonly timers: IoTimers;
   private paused = false;
   private streamError: Error | undefined;
+  /**
+   * The marks of this stream's exchange; `connect`/`tlsHandshake` are set by the connector on the
+   * stream that opened the connection and stay 0 on streams of a reused one.
+   */
+  readonly timing: ExchangeTiming = exchangeTiming();
 
   constructor(
     /** The connection the stream runs on. */
@@ -134,12 +141,13 @@ export class H2ClientSession implements UpstreamSession {
       return true;
     }
     this.stream = stream;
+    this.timing.requestSent = performance.now();
     stream.on('error', this.onStreamError);
     // 1xx heads matter only to handlers that take them; 'response', 'end' and 'close' fire once
     // per stream, so on() spares once()'s wrapper.
     if (handler.onInformational !== undefined) stream.on('headers', this.onInformational);
+    // 'data' is only listened to once the response head is in (see onResponse).
     stream.on('response', this.onResponse);
-    stream.on('data', this.onData);
     stream.on('trailers', this.onTrailers);
     stream.on('end', this.onEnd);
     stream.on('close', this.onClose);
@@ -152,6 +160,9 @@ export class H2ClientSession implements UpstreamSession {
   writeBody(chunk: Buffer): boolean {
     const s = this.stream;
     if (s === undefined || this.requestEnded || chunk.length === 0) return true;
+    // An origin may rightly say nothing until the whole body is in: while it still goes up, the
+    // read wait starts over (a stalled upload is the write timeout's and the client's business).
+    this.timers.refreshRead();
     const ok = s.write(chunk);
     if (!ok) this.timers.armWrite(s);
     return ok;
@@ -223,6 +234,7 @@ export class H2ClientSession implements UpstreamSession {
   };
 
   private readonly onInformational = (headers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    if (this.timing.firstByte === 0) this.timing.firstByte = performance.now();
     const status = Number(headers[':status']);
     if (status >= 100 && status < 200)
       this.handler?.onInformational?.(head(status, withoutPseudo(raw), true, -1));
@@ -230,7 +242,14 @@ export class H2ClientSession implements UpstreamSession {
 
   private readonly onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
     this.timers.refreshRead();
+    if (this.timing.firstByte === 0) this.timing.firstByte = performance.now();
     this.responseStarted = true;
+    // node:http2 emits 'response' on a later tick but pushes DATA as soon as it parses it. A TLS
+    // session that stopped parsing during a write parses the rest when the write completes, with no
+    // tick in between: a flowing stream then gave its body before its head (and a downstream written
+    // body-first answers a bare 200 that cannot carry trailers). Not flowing until now, the stream
+    // keeps such early bytes in its buffer (under flow control) and hands them out after the head.
+    this.stream!.on('data', this.onData);
     const status = Number(headers[':status']);
     const cl = headers['content-length'];
     const end = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;

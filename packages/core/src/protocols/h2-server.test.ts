@@ -41,11 +41,17 @@ afterEach(async () => {
 });
 
 /** Reads the whole request body with its trailers through the push API. */
-function readAll(session: HttpServerSession): Promise<{ body: Buffer; trailers: string[] | undefined }> {
+function readAll(
+  session: HttpServerSession,
+  onChunk: (c: Buffer) => void = () => {},
+): Promise<{ body: Buffer; trailers: string[] | undefined }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     session.pumpRequestBody({
-      onRequestBody: (c) => chunks.push(c),
+      onRequestBody: (c) => {
+        chunks.push(c);
+        onChunk(c);
+      },
       onRequestBodyEnd: (trailers) => resolve({ body: Buffer.concat(chunks), trailers }),
       onRequestBodyError: reject,
     });
@@ -58,6 +64,8 @@ const writes = { beforeFirstFull: -1, total: 0 };
 const slowStarted = { count: 0 };
 const seen = { evil: [] as Array<string | undefined> };
 const uploads: string[] = [];
+/** Request body bytes that reached the '/upload' handler, so a test can reset mid-upload. */
+const uploaded = { bytes: 0 };
 
 const app: HttpServerApp = {
   async processNewHttp(session) {
@@ -66,7 +74,7 @@ const app: HttpServerApp = {
       case '/boom':
         throw new Error('boom');
       case '/upload': {
-        const outcome = await readAll(session).then(
+        const outcome = await readAll(session, (c) => (uploaded.bytes += c.length)).then(
           () => 'complete',
           (e: Error) => `error: ${e.message}`,
         );
@@ -270,10 +278,12 @@ describe('downstream HTTP/2 (h2c with prior knowledge)', () => {
     const req = s.request({ ':method': 'POST', ':path': '/upload' }, { endStream: false });
     req.on('error', () => {});
     req.write('part of the body');
-    await new Promise((r) => setTimeout(r, 10));
+    // Reset only once the app holds part of the body: a reset that beats the stream's dispatch
+    // never reaches the app at all.
+    await waitFor(() => uploaded.bytes > 0, { message: 'the first body bytes in the app' });
     // Not req.close(): node would send END_STREAM before the reset.
     addAbortSignal(AbortSignal.abort(), req);
-    for (let i = 0; i < 500 && uploads.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => uploads.length > 0, { message: 'the upload handler to finish' });
     expect(uploads).toHaveLength(1);
     expect(uploads[0]).toMatch(/^error: client reset the stream/);
   });
@@ -295,7 +305,7 @@ describe('downstream HTTP/2 (h2c with prior knowledge)', () => {
     req.pause();
     await once(req, 'response');
     // The app stops on the first full write: far less than the 1 MiB body is buffered.
-    for (let i = 0; i < 500 && writes.beforeFirstFull < 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => writes.beforeFirstFull > 0, { message: 'the first full write' });
     expect(writes.beforeFirstFull).toBeGreaterThan(0);
     expect(writes.beforeFirstFull).toBeLessThan(16);
     let received = 0;

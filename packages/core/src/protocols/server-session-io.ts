@@ -6,24 +6,21 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ResponseHeader } from '@pingora-ts/http';
 import { cannedErrorHeaders } from './canned.js';
-import type { HttpServerSession, SocketAddr } from './server-session.js';
+import { type SocketAddr, socketAddrOf, unixPathOf } from '../socket-addr.js';
+import type { HttpServerSession } from './server-session.js';
 
-function addr(
-  address: string | undefined,
-  port: number | undefined,
-  family: string | undefined,
-): SocketAddr | undefined {
-  return address === undefined ? undefined : { address, port: port ?? 0, family: family ?? '' };
-}
-
-/** The peer's end of `s`; `undefined` once the socket lost it. */
+/**
+ * The peer's end of `s`; `undefined` once the socket lost it, and for a Unix socket, whose client
+ * end has no name (so callers falling back to "unknown" keep doing so).
+ */
 export function remoteAddr(s: Socket): SocketAddr | undefined {
-  return addr(s.remoteAddress, s.remotePort, s.remoteFamily);
+  return socketAddrOf({ address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily });
 }
 
-/** Our end of `s`. */
+/** Our end of `s`: for a Unix socket, the listener's path. */
 export function localAddr(s: Socket): SocketAddr | undefined {
-  return addr(s.localAddress, s.localPort, s.localFamily);
+  const end = { address: s.localAddress, port: s.localPort, family: s.localFamily };
+  return socketAddrOf(end, end.address === undefined ? unixPathOf(s) : undefined);
 }
 
 /**

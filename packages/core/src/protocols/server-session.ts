@@ -4,13 +4,10 @@
  */
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import type { SslDigest } from '@pingora-ts/tls-openssl';
+import type { SocketAddr } from '../socket-addr.js';
 
-/** Address of one end of a connection. */
-export interface SocketAddr {
-  address: string;
-  port: number;
-  family: string;
-}
+// Sessions used to define this type here; it now has one definition, shared by every package.
+export type { SocketAddr } from '../socket-addr.js';
 
 /**
  * Facts about the downstream connection (Pingora's `Digest`). `sslDigest` is set when the client
@@ -49,9 +46,12 @@ export interface HttpServerSession {
   reqHeader(): RequestHeader;
   /** First value of a request header, case-insensitive. */
   getHeader(name: string): string | undefined;
-  /** The client's address. */
+  /**
+   * The client's address; `${addr}` gives `ip:port` or `[ipv6]:port`. `undefined` over a Unix
+   * socket (the client end has no name) or once the connection is gone.
+   */
   clientAddr(): SocketAddr | undefined;
-  /** The local address the request arrived on. */
+  /** The local address the request arrived on (`ip:port`, `[ipv6]:port`, or the socket path). */
   serverAddr(): SocketAddr | undefined;
   /** Connection facts; `digest().sslDigest !== undefined` means the request came over TLS (HTTPS). */
   digest(): Digest;

@@ -8,8 +8,9 @@
  * as parsed, in {@link ServerConf.extra}.
  */
 import { readFileSync } from 'node:fs';
-import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { ErrorType } from '@pingora-ts/error';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { describeOsError, lineError } from '../error-text.js';
 import { checkValue, FIELDS, suggestKey } from './conf-fields.js';
 
 /** Options of {@link ServerConf.load} and {@link ServerConf.fromYaml}. */
@@ -111,22 +112,26 @@ export class ServerConf {
   }
 
   /**
-   * Read and validate a YAML file. Throws a `PingoraError`: `FileReadError` when the file cannot
-   * be read, `InternalError` when its content is invalid (the context names the file, line and key).
+   * Read and validate a YAML file. Throws a `PingoraError` whose message is one line:
+   * `FileReadError` when the file cannot be read (`conf.yaml: cannot read: no such file or
+   * directory (ENOENT)`), `InternalError` when its content is invalid (see {@link ServerConf.fromYaml}).
    */
   static load(path: string, opts: ConfLoadOptions = {}): ServerConf {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw PingoraError.because(ErrorType.FileReadError, `unable to read conf file ${path}`, err);
+      throw lineError(ErrorType.FileReadError, `${path}: cannot read: ${describeOsError(err)}`, err);
     }
     return ServerConf.fromYaml(text, path, opts);
   }
 
   /**
-   * Parse and validate YAML text; `path` only labels error messages. Throws `InternalError` for
-   * bad YAML, a wrong type or range, or an unknown key, listing every problem found.
+   * Parse and validate YAML text; `path` only labels error messages. Throws a `PingoraError`
+   * (`InternalError`) for bad YAML, a wrong type or range, or an unknown key; its message is the
+   * first problem as one line, `<file>:<line>: <key>: <what is wrong>`, for example
+   * `conf.yaml:3: treads: unknown key (did you mean "threads"?)`. Keys of your own program are
+   * not unknown once listed in `extraKeys`.
    */
   static fromYaml(text: string, path?: string, opts: ConfLoadOptions = {}): ServerConf {
     return parseConf(text, path ?? '<yaml>', opts);
@@ -139,7 +144,8 @@ function parseConf(text: string, file: string, opts: ConfLoadOptions): ServerCon
   const issues: string[] = [];
   const at = (offset: number | undefined) =>
     offset === undefined ? file : `${file}:${lines.linePos(offset).line}`;
-  for (const e of doc.errors) issues.push(`${at(e.pos[0])}: invalid YAML: ${e.message}`);
+  // The yaml library's messages can span lines (with a code excerpt): keep the first.
+  for (const e of doc.errors) issues.push(`${at(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`);
   // Pingora's serde default: a file without `version` is version 0.
   const conf = new ServerConf({ version: 0 });
   const fields = conf as unknown as Record<string, unknown>;
@@ -165,7 +171,7 @@ function parseConf(text: string, file: string, opts: ConfLoadOptions): ServerCon
           } else {
             const hint = suggestKey(key);
             const tail = hint === undefined ? '' : ` (did you mean "${hint}"?)`;
-            issues.push(`${where}: ${key}: unknown key${tail}; list your own keys in extraKeys`);
+            issues.push(`${where}: ${key}: unknown key${tail}`);
           }
           continue;
         }
@@ -183,8 +189,7 @@ function parseConf(text: string, file: string, opts: ConfLoadOptions): ServerCon
       }
     }
   }
-  if (issues.length > 0) {
-    throw PingoraError.explain(ErrorType.InternalError, `invalid server conf: ${issues.join('; ')}`);
-  }
+  // The first problem only, as nginx does: one line a person can act on, then run again.
+  if (issues.length > 0) throw lineError(ErrorType.InternalError, issues[0]!);
   return conf;
 }

@@ -3,7 +3,8 @@
  * CLI framework. Anything unrecognised is an error, so a typo (`--deamon`) cannot go unnoticed;
  * arguments after `--` are left for the application in {@link Opt.rest}.
  */
-import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { ErrorType } from '@pingora-ts/error';
+import { lineError } from '../error-text.js';
 
 /** Usage text, printed for `-h/--help`. */
 export const OPT_USAGE = `Options:
@@ -23,8 +24,17 @@ const LONG: Record<string, 'upgrade' | 'daemon' | 'test' | 'help' | 'nocapture'>
   nocapture: 'nocapture',
 };
 
+// Options parsed from the real command line: their errors are the operator's, so `Server` reports
+// them as one line and exits instead of throwing at the program that embeds it.
+const fromCommandLine = new WeakSet<Opt>();
+
+/** Whether `opt` came from {@link Opt.parseArgs} reading `process.argv` (internal). */
+export function isCommandLineOpt(opt: Opt): boolean {
+  return fromCommandLine.has(opt);
+}
+
 function fail(message: string): never {
-  throw PingoraError.explain(ErrorType.InternalError, `${message}\n${OPT_USAGE}`);
+  throw lineError(ErrorType.InternalError, `${message}\n${OPT_USAGE}`);
 }
 
 /**
@@ -57,53 +67,69 @@ export class Opt {
   }
 
   /**
-   * Parse `argv` (default: `process.argv.slice(2)`). Short flags combine (`-dt`, `-dc conf.yaml`);
-   * the conf path may follow as the next argument, be attached (`-cconf.yaml`) or use `=`.
-   * Throws a `PingoraError` (InternalError) naming the offending argument, followed by the usage.
+   * Parse `argv`. Short flags combine (`-dt`, `-dc conf.yaml`); the conf path may follow as the
+   * next argument, be attached (`-cconf.yaml`) or use `=`. With `argv` given, a bad argument
+   * throws a `PingoraError` (InternalError) naming it, followed by the usage. Without it, the
+   * process's own arguments are parsed and a bad one is printed with the usage to stderr, and the
+   * process exits 1; a `Server` made from such an `Opt` reports a bad conf file the same way.
    */
-  static parseArgs(argv: readonly string[] = process.argv.slice(2)): Opt {
-    const opt = new Opt();
-    for (let i = 0; i < argv.length; i++) {
-      const arg = argv[i]!;
-      const next = (name: string): string => {
-        const v = argv[++i];
-        if (v === undefined || v === '') fail(`option ${name} needs a path`);
-        return v;
-      };
-      if (arg === '--') {
-        opt.rest = argv.slice(i + 1);
-        break;
-      }
-      if (arg.startsWith('--')) {
-        const eq = arg.indexOf('=');
-        const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-        if (name === 'conf') {
-          opt.conf = eq < 0 ? next('--conf') : arg.slice(eq + 1);
-          if (opt.conf === '') fail('option --conf needs a path');
-          continue;
-        }
-        const flag = LONG[name];
-        if (flag === undefined) fail(`unknown option '${arg}'`);
-        if (eq >= 0) fail(`option --${name} takes no value`);
-        opt[flag] = true;
-        continue;
-      }
-      if (arg.startsWith('-') && arg.length > 1) {
-        for (let j = 1; j < arg.length; j++) {
-          const c = arg[j]!;
-          if (c === 'c') {
-            const attached = arg.slice(j + 1).replace(/^=/, '');
-            opt.conf = attached !== '' ? attached : next('-c');
-            break;
-          }
-          const flag = FLAGS[c as keyof typeof FLAGS];
-          if (flag === undefined) fail(`unknown option '-${c}'${arg.length > 2 ? ` in '${arg}'` : ''}`);
-          opt[flag] = true;
-        }
-        continue;
-      }
-      fail(`unexpected argument '${arg}'`);
+  static parseArgs(argv?: readonly string[]): Opt {
+    if (argv !== undefined) return parse(argv);
+    let opt: Opt;
+    try {
+      opt = parse(process.argv.slice(2));
+    } catch (err) {
+      // The message is the problem and then the usage: print it as it is, no stack.
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
     }
+    fromCommandLine.add(opt);
     return opt;
   }
+}
+
+function parse(argv: readonly string[]): Opt {
+  const opt = new Opt();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = (name: string): string => {
+      const v = argv[++i];
+      if (v === undefined || v === '') fail(`option ${name} needs a path`);
+      return v;
+    };
+    if (arg === '--') {
+      opt.rest = argv.slice(i + 1);
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      if (name === 'conf') {
+        opt.conf = eq < 0 ? next('--conf') : arg.slice(eq + 1);
+        if (opt.conf === '') fail('option --conf needs a path');
+        continue;
+      }
+      const flag = LONG[name];
+      if (flag === undefined) fail(`unknown option '${arg}'`);
+      if (eq >= 0) fail(`option --${name} takes no value`);
+      opt[flag] = true;
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      for (let j = 1; j < arg.length; j++) {
+        const c = arg[j]!;
+        if (c === 'c') {
+          const attached = arg.slice(j + 1).replace(/^=/, '');
+          opt.conf = attached !== '' ? attached : next('-c');
+          break;
+        }
+        const flag = FLAGS[c as keyof typeof FLAGS];
+        if (flag === undefined) fail(`unknown option '-${c}'${arg.length > 2 ? ` in '${arg}'` : ''}`);
+        opt[flag] = true;
+      }
+      continue;
+    }
+    fail(`unexpected argument '${arg}'`);
+  }
+  return opt;
 }

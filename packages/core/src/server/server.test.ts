@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorType } from '@pingora-ts/error';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { waitFor } from '@pingora-ts/test-utils';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, memoryLogger, readUntilClose, refused, roundTrip, tcpPort } from '../../test/helpers.js';
 import { EchoApp } from '../apps/echo.js';
@@ -65,12 +66,30 @@ describe('Server construction and bootstrap', () => {
     expect(() => make(new Opt({ conf: path }))).toThrow(/bad\.yaml:1: threads/);
   });
 
-  it('bootstrap() with -t exits 0 after validating', () => {
+  it('bootstrap() with -t prints one line and exits 0 after validating', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const { server, exits, logger, phases } = make(new Opt({ test: true }));
     server.bootstrap();
     expect(exits).toEqual([0]);
-    expect(logger.entries.map((e) => e.msg)).toContain('Server Test passed, exiting');
+    expect(write.mock.calls).toEqual([['pingora-ts: default configuration test is successful\n']]);
+    expect(logger.entries).toEqual([]);
     expect(phases).toEqual(['Bootstrap']);
+    write.mockRestore();
+  });
+
+  it('throws the one-line PingoraError for a bad conf given programmatically', () => {
+    const path = join(dir, 'typo.yaml');
+    writeFileSync(path, 'version: 1\ntreads: 2\n');
+    const err = (() => {
+      try {
+        make(new Opt({ conf: path }));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(PingoraError);
+    expect((err as PingoraError).message).toBe(`${path}:2: treads: unknown key (did you mean "threads"?)`);
   });
 
   it('bootstrap() with -h prints the usage and exits 0', () => {
@@ -204,7 +223,8 @@ describe('Server.runForever with an injected signal source', () => {
     const terminated = new Promise<void>((resolve) => server.onPhase((p) => p === 'Terminated' && resolve()));
     held.end();
     await terminated;
-    await vi.waitFor(() => expect(exits).toEqual([0]));
+    await waitFor(() => exits.length > 0, { message: 'the server to exit' });
+    expect(exits).toEqual([0]);
     expect(signals.listenerCount('SIGTERM')).toBe(0);
     expect(logger.entries.map((e) => e.msg)).toContain('SIGTERM received, gracefully exiting');
   });
@@ -226,7 +246,8 @@ describe('Server.runForever with an injected signal source', () => {
         expect(server.shutdownWatch.graceful).toBe(false);
       }
       await closed;
-      await vi.waitFor(() => expect(exits).toEqual([0]));
+      await waitFor(() => exits.length > 0, { message: 'the server to exit' });
+      expect(exits).toEqual([0]);
       if (sig === 'SIGQUIT') {
         expect(
           logger.entries.some((e) => e.level === 'warn' && e.msg?.includes('upgrade is not available')),
@@ -240,7 +261,8 @@ describe('Server.runForever with an injected signal source', () => {
     const { server, exits, logger } = make(null, undefined, { signals });
     server.addService({ name: 'broken', start: () => Promise.reject(new Error('no')), stop() {} });
     void server.runForever();
-    await vi.waitFor(() => expect(exits).toEqual([1]));
+    await waitFor(() => exits.length > 0, { message: 'the server to exit' });
+    expect(exits).toEqual([1]);
     expect(logger.entries.some((e) => e.level === 'fatal')).toBe(true);
     expect(signals.listenerCount('SIGTERM')).toBe(0);
   });

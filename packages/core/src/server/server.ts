@@ -13,7 +13,8 @@ import { createLogger, type Logger } from '../logger.js';
 import type { ServerService } from '../services/service.js';
 import { ServerConf } from './conf.js';
 import { enterDaemon, isDaemonChild, launchDaemon, notifyLauncher } from './daemon.js';
-import { OPT_USAGE, Opt } from './opt.js';
+import { isCommandLineOpt, OPT_USAGE, Opt } from './opt.js';
+import { debugEnabled, errorLine, printFatal } from './report.js';
 import { ShutdownController, type ShutdownWatch } from './shutdown.js';
 import { installSignalHandlers, logUncaughtErrors, type SignalSource } from './signals.js';
 
@@ -76,18 +77,33 @@ export class Server {
 
   /**
    * `conf` wins over `opt.conf`; without either, {@link ServerConf.default}. `-d` turns `daemon`
-   * on. An unreadable or invalid conf file throws a `PingoraError` here.
+   * on. An unreadable or invalid conf file throws a `PingoraError` whose message is one line
+   * (`conf.yaml:3: treads: unknown key (did you mean "threads"?)`); when `opt` came from the
+   * command line ({@link Opt.parseArgs} with no argument), that line goes to stderr instead and
+   * the process exits 1, as `nginx -t` does (with a stack trace only under `PINGORA_TS_DEBUG=1`).
    */
   constructor(opt?: Opt | null, conf?: ServerConf, options: ServerOptions = {}) {
     this.opt = opt ?? new Opt();
-    const base =
-      conf ?? (this.opt.conf === undefined ? ServerConf.default() : ServerConf.load(this.opt.conf));
+    this.#exit = options.exit ?? ((code) => process.exit(code));
+    const base = conf ?? this.#loadConf();
     this.#conf = new ServerConf({ ...base, daemon: base.daemon || this.opt.daemon });
     this.logger = options.logger ?? createLogger({ errorLog: this.#conf.errorLog });
-    this.#exit = options.exit ?? ((code) => process.exit(code));
     this.#signals = options.signals ?? process;
     this.#catchUncaught = options.catchUncaught ?? true;
     this.#ctl = new ShutdownController((err) => this.logger.error({ err }, 'shutdown listener failed'));
+  }
+
+  #loadConf(): ServerConf {
+    const path = this.opt.conf;
+    if (path === undefined) return ServerConf.default();
+    try {
+      return ServerConf.load(path);
+    } catch (err) {
+      if (!isCommandLineOpt(this.opt)) throw err;
+      printFatal(err);
+      this.#exit(1);
+      throw err; // only reached when `exit` is a test double that returns
+    }
   }
 
   /** The effective configuration. */
@@ -123,8 +139,10 @@ export class Server {
   }
 
   /**
-   * Prepare to run. `-h` prints the usage and `-t` (the configuration was already validated when
-   * the server was made) exits 0. `-u` is not supported yet: listeners are bound fresh.
+   * Prepare to run. `-h` prints the usage and exits 0. `-t` (the configuration was already
+   * validated when the server was made) prints one line to stderr, like `nginx -t`, and exits 0:
+   * `pingora-ts: configuration file conf.yaml test is successful`. `-u` is not supported yet:
+   * listeners are bound fresh.
    */
   bootstrap(): void {
     this.#setPhase('Bootstrap');
@@ -133,14 +151,16 @@ export class Server {
       this.#exit(0);
       return;
     }
-    this.logger.info('Bootstrap starting');
-    if (this.opt.upgrade)
-      this.logger.warn('graceful upgrade (-u) is not supported yet; binding listeners fresh');
     if (this.opt.test) {
-      this.logger.info('Server Test passed, exiting');
+      const what =
+        this.opt.conf === undefined ? 'default configuration' : `configuration file ${this.opt.conf}`;
+      process.stderr.write(`pingora-ts: ${what} test is successful\n`);
       this.#exit(0);
       return;
     }
+    this.logger.info('Bootstrap starting');
+    if (this.opt.upgrade)
+      this.logger.warn('graceful upgrade (-u) is not supported yet; binding listeners fresh');
     this.logger.info('Bootstrap done');
     this.#setPhase('BootstrapComplete');
   }
@@ -173,6 +193,8 @@ export class Server {
         this.#started.push(service);
       }
     } catch (err) {
+      // Tell the services already running (background tasks) to end, then stop them fast.
+      this.#ctl.shutdown(false);
       await Promise.allSettled(this.#started.map((s) => s.stop(false, 0)));
       this.#started.length = 0;
       throw err;
@@ -251,7 +273,9 @@ export class Server {
       await this.start();
     } catch (err) {
       removeHandlers();
-      this.logger.fatal({ err }, 'failed to start services');
+      // One line naming what failed (`cannot listen on 127.0.0.1:80: permission denied (EACCES)`);
+      // the error object, with its stack, only when debugging.
+      this.logger.fatal(debugEnabled() ? { err } : {}, errorLine(err));
       if (daemonChild) notifyLauncher(false);
       this.#exit(1);
       return new Promise<never>(() => {});

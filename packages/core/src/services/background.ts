@@ -67,11 +67,12 @@ export class GenBackgroundService<T extends BackgroundService = BackgroundServic
 
   /**
    * Wait for the task to return, at most `gracePeriodMs` (it learns about the shutdown from its
-   * watch, not from this call). A task still running then is logged and left behind.
+   * watch, not from this call). After a graceful shutdown, a task still running then is logged and
+   * left behind; a fast one (SIGINT, or a failed start) does not wait, so nothing is worth a warning.
    */
-  async stop(_graceful: boolean, gracePeriodMs: number): Promise<void> {
+  async stop(graceful: boolean, gracePeriodMs: number): Promise<void> {
     const running = this.#running;
-    if (running === undefined || this.#done) return;
+    if (running === undefined || this.#done || !graceful) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), gracePeriodMs);

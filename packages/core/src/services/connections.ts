@@ -3,13 +3,14 @@
  * them on shutdown) and the connection filter that runs on accept, before any byte is read.
  */
 import type * as net from 'node:net';
+import { SocketAddr } from '../socket-addr.js';
 
-/** The client of a new connection, as given to a {@link ConnectionFilter}. `family` is `'unix'` for UDS. */
-export interface RemoteAddress {
-  readonly address: string;
-  readonly port: number;
-  readonly family: string;
-}
+/**
+ * The client of a new connection, as given to a {@link ConnectionFilter}: a {@link SocketAddr},
+ * so `${remote}` prints `ip:port`. Over a Unix socket `family` is `'unix'`, `address` is `''`
+ * and it prints `(unnamed)`, as a client end has no path.
+ */
+export type RemoteAddress = SocketAddr;
 
 /**
  * Accept (true) or reject (false) a connection by client address (Pingora's `ConnectionFilter`).
@@ -25,11 +26,8 @@ export type ConnectionFilter = (remote: RemoteAddress) => boolean | Promise<bool
 
 /** The remote end of an accepted socket. */
 export function remoteOf(socket: net.Socket): RemoteAddress {
-  return {
-    address: socket.remoteAddress ?? '',
-    port: socket.remotePort ?? 0,
-    family: socket.remoteFamily ?? 'unix',
-  };
+  const { remoteAddress: address, remotePort: port, remoteFamily: family } = socket;
+  return address === undefined ? SocketAddr.unix('') : new SocketAddr(address, port ?? 0, family ?? 'IPv4');
 }
 
 /**

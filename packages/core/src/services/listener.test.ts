@@ -89,7 +89,9 @@ describe('bindListener', () => {
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PingoraError);
     expect((err as PingoraError).type).toBe(ErrorType.BindError);
-    expect((err as PingoraError).message).toContain(`cannot listen on 127.0.0.1:${port}`);
+    expect((err as PingoraError).message).toBe(
+      `cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)`,
+    );
     expect(((err as PingoraError).cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
   });
 

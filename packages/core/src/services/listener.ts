@@ -7,6 +7,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import type { TlsSettings } from '@pingora-ts/tls-openssl';
+import { describeOsError, lineError } from '../error-text.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -146,8 +147,9 @@ function removeStaleSocket(path: string): void {
 }
 
 /**
- * Bind `server` as `cfg` says. Resolves once listening; throws a `BindError` naming the address
- * (cause: the system error) after `retry.retries` extra attempts for `EADDRINUSE`.
+ * Bind `server` as `cfg` says. Resolves once listening; after `retry.retries` extra attempts for
+ * `EADDRINUSE`, throws a `BindError` (cause: the system error) whose message is one line naming
+ * the address and the OS error: `cannot listen on 127.0.0.1:8080: address already in use (EADDRINUSE)`.
  */
 export async function bindListener(
   server: net.Server,
@@ -181,7 +183,11 @@ export async function bindListener(
         await sleep(retry.delayMs);
         continue;
       }
-      throw PingoraError.because(ErrorType.BindError, `cannot listen on ${describeListener(cfg)}`, err);
+      throw lineError(
+        ErrorType.BindError,
+        `cannot listen on ${describeListener(cfg)}: ${describeOsError(err)}`,
+        err,
+      );
     }
   }
 }

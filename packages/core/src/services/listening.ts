@@ -12,6 +12,7 @@ import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { TlsSettings } from '@pingora-ts/tls-openssl';
 import type { ServerApp } from '../apps/server-app.js';
 import { defaultLogger, type Logger, levelEnabled } from '../logger.js';
+import { noteUnixPath } from '../socket-addr.js';
 import type { ShutdownWatch } from '../server/shutdown.js';
 import {
   type BindRetry,
@@ -37,7 +38,12 @@ import { startTlsHandshake } from './tls-accept.js';
 export interface ServiceOptions {
   /** Logger for this service; default: the server's, else the process default. */
   logger?: Logger;
-  /** `EADDRINUSE` retries at start. Default 5 retries, 500 ms apart. */
+  /**
+   * `EADDRINUSE` retries at start. Default none: a port held by another process fails the start
+   * at once, with one line naming it, instead of after seconds of silence. Pingora retries (for
+   * a graceful upgrade, where the old process is about to let go); pass e.g.
+   * `{ retries: 5, delayMs: 500 }` for that.
+   */
   bindRetry?: BindRetry;
 }
 
@@ -84,7 +90,7 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
     this.name = name;
     this.#app = app;
     this.#ownLogger = opts.logger;
-    this.#bindRetry = opts.bindRetry ?? { retries: 5, delayMs: 500 };
+    this.#bindRetry = opts.bindRetry ?? { retries: 0, delayMs: 0 };
   }
 
   /** The app (Pingora's `app_logic()`). */
@@ -179,7 +185,12 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
     const tls = cfg.kind === 'tcp' ? cfg.tls : undefined;
     const server = await openListener(
       cfg,
-      (socket) => this.#accept(socket, tls),
+      cfg.kind === 'uds'
+        ? (socket) => {
+            noteUnixPath(socket, cfg.path);
+            this.#accept(socket, tls);
+          }
+        : (socket) => this.#accept(socket, tls),
       this.#bindRetry,
       this.#logger,
     );

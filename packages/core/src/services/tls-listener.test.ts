@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { ErrorType } from '@pingora-ts/error';
-import { requirePeer } from '@pingora-ts/test-utils';
+import { requirePeer, waitFor } from '@pingora-ts/test-utils';
 import { getSslDigest, TlsSettings } from '@pingora-ts/tls-openssl';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LogEntry, memoryLogger, roundTrip, startedService, tcpPort } from '../../test/helpers.js';
@@ -184,8 +184,9 @@ describe('Service TLS listeners', () => {
     plain.on('error', () => {});
     plain.write('GET / HTTP/1.1\r\n\r\n');
     await once(plain, 'close');
-    for (let i = 0; i < 500 && logged('Downstream handshake error').length < 2; i++)
-      await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => logged('Downstream handshake error').length >= 2, {
+      message: 'two handshake error log lines',
+    });
     const lines = logged('Downstream handshake error');
     expect(lines.length).toBe(2);
     expect(lines.every((l) => l.level === 'warn' && l.obj.code === ErrorType.TLSHandshakeFailure.code)).toBe(
@@ -204,9 +205,9 @@ describe('Service TLS listeners', () => {
     sockets.push(probe);
     await once(probe, 'connect');
     probe.end();
-    for (let i = 0; i < 500 && logged('Downstream closed before TLS').length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    await waitFor(() => logged('Downstream closed before TLS').length > 0, {
+      message: "the 'Downstream closed before TLS' log line",
+    });
     expect(logged('Downstream closed before TLS')[0]?.level).toBe('debug');
     expect(logged('Downstream handshake error')).toEqual([]);
   });
@@ -224,8 +225,9 @@ describe('Service TLS listeners', () => {
       sockets.push(idle);
       idle.on('error', () => {});
       await once(idle, 'close');
-      for (let i = 0; i < 500 && logged('Downstream handshake error').length === 0; i++)
-        await new Promise((r) => setTimeout(r, 2));
+      await waitFor(() => logged('Downstream handshake error').length > 0, {
+        message: 'the handshake timeout log line',
+      });
       expect(logged('Downstream handshake error')[0]?.obj.code).toBe(ErrorType.TLSHandshakeTimedout.code);
     }
   });
@@ -286,7 +288,7 @@ describe('Service TLS listeners', () => {
     sockets.push(pending);
     pending.on('error', () => {});
     await once(pending, 'connect');
-    for (let i = 0; i < 500 && svc.connections < 2; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => svc.connections >= 2, { message: 'both connections in the service' });
     expect(svc.connections).toBe(2);
     const closed = Promise.all([once(secured, 'close'), once(pending, 'close')]);
     await svc.stop(false, 0);

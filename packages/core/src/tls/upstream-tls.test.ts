@@ -135,7 +135,9 @@ describe('connectPeer over TLS', () => {
   it('connectionTimeout bounds the handshake: TLSHandshakeTimedout', async () => {
     const port = await listen(net.createServer());
     const p = peer(port);
-    p.options.connectionTimeout = 50;
+    // Long enough that a stalled event loop cannot fire it before the TCP connect is seen,
+    // which would make it a ConnectTimedout.
+    p.options.connectionTimeout = 500;
     const err = (await connectPeer(p).catch((e: PingoraError) => e)) as PingoraError;
     expect(err.type).toBe(ErrorType.TLSHandshakeTimedout);
     expect(err.context).toContain(`127.0.0.1:${port}`);

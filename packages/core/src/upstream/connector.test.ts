@@ -64,6 +64,26 @@ describe('Connector and pool', () => {
     c.close();
   });
 
+  it('times the connect of a new connection and the first byte of each exchange', async () => {
+    const o = await origin();
+    const c = new Connector();
+    const peer = new HttpPeer(`127.0.0.1:${o.port}`, false, '');
+    const s = await c.newHttpSession(peer);
+    expect(s.timing.connect).toBeGreaterThan(0);
+    expect(s.timing.tlsHandshake).toBe(0);
+    expect(s.timing.firstByte).toBe(0);
+    await get(s);
+    const first = s.timing.firstByte;
+    expect(first).toBeGreaterThan(s.timing.requestSent);
+    c.releaseHttpSession(s, peer);
+    const again = c.reusedHttpSession(peer)!;
+    expect(again).toBe(s);
+    await get(again);
+    // Each exchange gets its own marks; the connect time stays the connection's own.
+    expect(again.timing.requestSent).toBeGreaterThanOrEqual(first);
+    expect(again.timing.firstByte).toBeGreaterThan(again.timing.requestSent);
+  });
+
   it('peers with different TLS settings or group keys never share a pool entry', () => {
     const a = new HttpPeer('127.0.0.1:443', true, 'a.example');
     const b = new HttpPeer('127.0.0.1:443', true, 'b.example');

@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { H1ClientSession, type UpstreamSession } from '../protocols/h1-client.js';
 import { H2ClientSession } from '../protocols/h2-client.js';
 import { H2ClientConnection } from '../protocols/h2-connection.js';
-import { connectPeer } from './connect.js';
+import { type ConnectTiming, connectPeer } from './connect.js';
 import { H2ConnectionPool } from './h2-pool.js';
 import { HttpPeer } from './peer.js';
 import { ConnectionPool } from './pool.js';
@@ -39,6 +39,7 @@ export interface ConnectorStats {
 // opening its own, up to the peer's stream limit.
 interface PendingH2 {
   readonly promise: Promise<H1ClientSession | H2ClientConnection>;
+  readonly timing: ConnectTiming;
   joined: number;
   readonly max: number;
 }
@@ -113,17 +114,24 @@ export class Connector {
     if (pending !== undefined && pending.joined < pending.max) {
       pending.joined++;
       const c = await pending.promise;
-      if (c instanceof H2ClientConnection && c.usable) return c.reserve(false);
+      // A joiner waited for the same connect, so it reports the same setup time.
+      if (c instanceof H2ClientConnection && c.usable) return withSetup(c.reserve(false), pending.timing);
       // The origin chose HTTP/1.1 or the connection died already: this request needs its own.
       return this.newHttpSession(peer);
     }
-    const p: PendingH2 = { promise: this.connectH2(peer, key), joined: 1, max: Math.max(1, o.maxH2Streams) };
+    const timing: ConnectTiming = { connect: 0, tlsHandshake: 0 };
+    const p: PendingH2 = {
+      promise: this.connectH2(peer, key, timing),
+      timing,
+      joined: 1,
+      max: Math.max(1, o.maxH2Streams),
+    };
     this.pendingH2.set(key, p);
     try {
       const c = await p.promise;
       if (!(c instanceof H2ClientConnection)) return c;
       // Pooled only with its first stream reserved, so no other request can find it idle first.
-      const s = c.reserve(false);
+      const s = withSetup(c.reserve(false), timing);
       this.h2Pool.add(c, o.idleTimeout ?? this.defaultIdleTimeout);
       return s;
     } finally {
@@ -168,18 +176,23 @@ export class Connector {
   }
 
   private async newH1(peer: HttpPeer, key: string): Promise<H1ClientSession> {
-    const socket = await connectPeer(peer.options.alpn === 'h1' || !peer.tls ? peer : h1Only(peer));
+    const timing: ConnectTiming = { connect: 0, tlsHandshake: 0 };
+    const socket = await connectPeer(peer.options.alpn === 'h1' || !peer.tls ? peer : h1Only(peer), timing);
     this.stats.connectionsCreated++;
-    return new H1ClientSession(socket, key);
+    return new H1ClientSession(socket, key, timing);
   }
 
-  private async connectH2(peer: HttpPeer, key: string): Promise<H1ClientSession | H2ClientConnection> {
+  private async connectH2(
+    peer: HttpPeer,
+    key: string,
+    timing: ConnectTiming,
+  ): Promise<H1ClientSession | H2ClientConnection> {
     const o = peer.options;
-    const socket = await connectPeer(peer);
+    const socket = await connectPeer(peer, timing);
     this.stats.connectionsCreated++;
     if (peer.tls && (socket as TLSSocket).alpnProtocol !== 'h2') {
       // The origin did not pick h2 (Pingora falls back to HTTP/1.1 whatever was offered).
-      return new H1ClientSession(socket, key);
+      return new H1ClientSession(socket, key, timing);
     }
     return new H2ClientConnection(socket, key, {
       maxStreams: Math.max(1, o.maxH2Streams),
@@ -189,6 +202,12 @@ export class Connector {
       onPreferH1: o.alpn === 'h2h1' ? () => this.preferH1Keys.add(key) : undefined,
     });
   }
+}
+
+function withSetup(s: H2ClientSession, timing: ConnectTiming): H2ClientSession {
+  s.timing.connect = timing.connect;
+  s.timing.tlsHandshake = timing.tlsHandshake;
+  return s;
 }
 
 // The same peer offering only http/1.1 (after the origin asked for it): connectPeer reads ALPN

@@ -21,8 +21,25 @@ export interface CertKey {
   key: string | Buffer;
 }
 
+// Default limit for the TCP connect and for the TLS handshake, ms (nginx's `proxy_connect_timeout`).
+const DEFAULT_CONNECTION_TIMEOUT = 60_000;
+// Default limit for each wait for response bytes, ms (nginx's `proxy_read_timeout`).
+const DEFAULT_READ_TIMEOUT = 60_000;
+// Default limit for each blocked write of the request, ms (nginx's `proxy_send_timeout`).
+const DEFAULT_WRITE_TIMEOUT = 60_000;
+
 /**
- * Connection settings of an {@link HttpPeer}. Every timeout is unset by default, as in Pingora.
+ * Connection settings of an {@link HttpPeer}.
+ *
+ * Unlike Pingora, whose timeouts are all unset, the connect, read and write timeouts default to
+ * 60 s, nginx's values: with none, an origin that accepts and then says nothing (or stops halfway
+ * through a head) holds its client forever. They bound waits, not exchanges: the read timeout
+ * restarts with every read and with every piece of request body sent, and is suspended while the
+ * client is the slow reader, so a long upload, a long download or a streaming response that sends
+ * something at least once a minute is never cut. A tunnel after a 101 (WebSocket) is not subject
+ * to them; the proxy's `tunnelIdleTimeout` applies there.
+ * A stream that may stay silent for longer than a minute (server-sent events without heartbeats,
+ * a gRPC server stream waiting for events) needs a longer `readTimeout`, or `undefined` for none.
  *
  * @example
  * ```ts
@@ -32,14 +49,23 @@ export interface CertKey {
  * ```
  */
 export class PeerOptions {
-  /** Limit for the TCP connect and, separately, for the TLS handshake. */
-  connectionTimeout: number | undefined = undefined;
-  /** Limit for TCP connect + TLS handshake together. */
+  /**
+   * Limit for the TCP connect and, separately, for the TLS handshake. Default 60 s;
+   * `undefined` waits as long as the OS does. Expiry answers 504.
+   */
+  connectionTimeout: number | undefined = DEFAULT_CONNECTION_TIMEOUT;
+  /** Limit for TCP connect + TLS handshake together. Unset by default. */
   totalConnectionTimeout: number | undefined = undefined;
-  /** Limit for each wait for response bytes; reset by every read. Expiry answers 504. */
-  readTimeout: number | undefined = undefined;
-  /** Limit for each blocked write of the request. Expiry answers 504. */
-  writeTimeout: number | undefined = undefined;
+  /**
+   * Limit for each wait for response bytes; reset by every read. Expiry answers 504. Default 60 s;
+   * `undefined` waits forever.
+   */
+  readTimeout: number | undefined = DEFAULT_READ_TIMEOUT;
+  /**
+   * Limit for each blocked write of the request. Expiry answers 504. Default 60 s;
+   * `undefined` waits forever.
+   */
+  writeTimeout: number | undefined = DEFAULT_WRITE_TIMEOUT;
   /**
    * How long an idle connection may wait in the pool. `undefined` uses the connector's default
    * (4 s: below the 5 s keep-alive timeout of Node servers, so the origin never closes first);

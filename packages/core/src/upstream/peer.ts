@@ -4,12 +4,59 @@
  * that makes two connections interchangeable (address, scheme, SNI, TLS settings, group).
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { formatHostPort, formatUnixPath } from '../socket-addr.js';
 import { type CertKey, PeerOptions } from './peer-options.js';
 
-/** A TCP (host/IP and port) or Unix-socket address. */
-export type PeerAddress =
+/**
+ * A TCP address (IP or host name, and port) of an upstream. `${addr}` gives `host:port` or
+ * `[ipv6]:port`; make one with {@link peerAddress} or {@link parsePeerAddress}.
+ */
+export class InetPeerAddress {
+  readonly kind = 'inet' as const;
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {}
+  /** `host:port`, `[ipv6]:port`. */
+  toString(): string {
+    return formatHostPort(this.host, this.port);
+  }
+  /** The same text, for JSON log lines. */
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** A Unix-socket address of an upstream; `${addr}` gives the path. */
+export class UnixPeerAddress {
+  readonly kind = 'unix' as const;
+  constructor(readonly path: string) {}
+  /** The socket path. */
+  toString(): string {
+    return formatUnixPath(this.path);
+  }
+  /** The same text, for JSON log lines. */
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/**
+ * A TCP (host/IP and port) or Unix-socket address. Plain objects of this shape are accepted
+ * everywhere; {@link HttpPeer} turns them into the classes, which print as text.
+ */
+export type PeerAddress = InetPeerAddress | UnixPeerAddress;
+
+/** The plain-object shape of a {@link PeerAddress}, as older code and user code build it. */
+export type PeerAddressInit =
   | { readonly kind: 'inet'; readonly host: string; readonly port: number }
   | { readonly kind: 'unix'; readonly path: string };
+
+/** The printable form of `a` (the same instance when it already is one). */
+export function peerAddress(a: PeerAddressInit): PeerAddress {
+  if (a instanceof InetPeerAddress || a instanceof UnixPeerAddress) return a;
+  return a.kind === 'unix' ? new UnixPeerAddress(a.path) : new InetPeerAddress(a.host, a.port);
+}
 
 function badAddress(addr: string): PingoraError {
   return PingoraError.explain(ErrorType.InternalError, `invalid peer address ${JSON.stringify(addr)}`);
@@ -17,8 +64,8 @@ function badAddress(addr: string): PingoraError {
 
 /** Parses `"1.2.3.4:80"`, `"[::1]:8080"`, `"example.com:443"` or `"unix:/path.sock"`. */
 export function parsePeerAddress(addr: string): PeerAddress {
-  if (addr.startsWith('unix:')) return { kind: 'unix', path: addr.slice(5) };
-  if (addr.startsWith('/')) return { kind: 'unix', path: addr };
+  if (addr.startsWith('unix:')) return new UnixPeerAddress(addr.slice(5));
+  if (addr.startsWith('/')) return new UnixPeerAddress(addr);
   const colon = addr.lastIndexOf(':');
   if (colon <= 0) throw badAddress(addr);
   let host = addr.slice(0, colon);
@@ -30,13 +77,13 @@ export function parsePeerAddress(addr: string): PeerAddress {
     throw badAddress(addr);
   }
   if (host.length === 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw badAddress(addr);
-  return { kind: 'inet', host, port };
+  return new InetPeerAddress(host, port);
 }
 
-/** `host:port` with IPv6 in brackets, or the Unix path. */
+/** `host:port` with IPv6 in brackets, or `unix:` and the path (the pool-key form). */
 export function formatPeerAddress(a: PeerAddress): string {
   if (a.kind === 'unix') return `unix:${a.path}`;
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  return formatHostPort(a.host, a.port);
 }
 
 /**
@@ -53,7 +100,7 @@ export function formatPeerAddress(a: PeerAddress): string {
  * ```
  */
 export class HttpPeer {
-  /** Where to connect. */
+  /** Where to connect; `${peer.address}` prints `host:port`, `[ipv6]:port` or the socket path. */
   readonly address: PeerAddress;
   /** `https` when `tls` was true. */
   readonly scheme: 'http' | 'https';
@@ -67,8 +114,8 @@ export class HttpPeer {
   clientCertKey: CertKey | undefined = undefined;
   #key: string | undefined;
 
-  constructor(address: string | PeerAddress, tls: boolean, sni: string) {
-    this.address = typeof address === 'string' ? parsePeerAddress(address) : address;
+  constructor(address: string | PeerAddressInit, tls: boolean, sni: string) {
+    this.address = typeof address === 'string' ? parsePeerAddress(address) : peerAddress(address);
     this.scheme = tls ? 'https' : 'http';
     this.sni = sni;
     this.options = new PeerOptions();
@@ -76,11 +123,11 @@ export class HttpPeer {
 
   /** A peer on a Unix domain socket. */
   static newUds(path: string, tls: boolean, sni: string): HttpPeer {
-    return new HttpPeer({ kind: 'unix', path }, tls, sni);
+    return new HttpPeer(new UnixPeerAddress(path), tls, sni);
   }
 
   /** A TLS peer that authenticates with a client certificate. */
-  static newMtls(address: string | PeerAddress, sni: string, certKey: CertKey): HttpPeer {
+  static newMtls(address: string | PeerAddressInit, sni: string, certKey: CertKey): HttpPeer {
     const p = new HttpPeer(address, true, sni);
     p.clientCertKey = certKey;
     return p;
