@@ -4,7 +4,7 @@ import { Estimator } from './estimator.js';
 
 describe('Estimator', () => {
   it("Pingora's incr: returns the new minimum", () => {
-    const est = new Estimator(8, 8);
+    const est = new Estimator(8, 8, { seed: 7 });
     expect(est.incr('a', 1)).toBe(1);
     expect(est.incr('b', 1)).toBe(1);
     expect(est.incr('a', 2)).toBe(3);
@@ -12,7 +12,7 @@ describe('Estimator', () => {
   });
 
   it("Pingora's desc: decr lowers the count", () => {
-    const est = new Estimator(8, 8);
+    const est = new Estimator(8, 8, { seed: 7 });
     est.incr('a', 3);
     est.incr('b', 3);
     est.decr('a', 1);
@@ -22,7 +22,7 @@ describe('Estimator', () => {
   });
 
   it("Pingora's get, plus reset and the default count of 1", () => {
-    const est = new Estimator(8, 8);
+    const est = new Estimator(8, 8, { seed: 7 });
     est.incr('a', 1);
     est.incr('a', 2);
     est.incr('b');
@@ -36,7 +36,7 @@ describe('Estimator', () => {
   });
 
   it('keeps strings, numbers and byte arrays apart; folds 0/-0 and NaNs like Map', () => {
-    const est = new Estimator(4, 1 << 16);
+    const est = new Estimator(4, 1 << 16, { seed: 7 });
     est.incr('a', 1);
     est.incr(97, 10);
     est.incr(Uint8Array.of(97), 100);
@@ -70,9 +70,9 @@ describe('Estimator', () => {
     const rnd = prng(42);
     const exact = new Map<string, number>();
     // 250 is not a power of two (multiply-shift slots); 1 << 16 is (masked slots).
-    const small = new Estimator(4, 250);
-    const roomy = new Estimator(4, 1 << 16);
-    const roomyOdd = new Estimator(3, 50_021);
+    const small = new Estimator(4, 250, { seed: 7 });
+    const roomy = new Estimator(4, 1 << 16, { seed: 7 });
+    const roomyOdd = new Estimator(3, 50_021, { seed: 7 });
     let total = 0;
     for (let i = 0; i < 20_000; i++) {
       // Zipf-ish: key ids concentrate near 0.
@@ -107,7 +107,7 @@ describe('Estimator', () => {
       (i) => Uint8Array.of(i & 255, i >> 8),
     ];
     for (const make of kinds) {
-      const est = new Estimator(1, n);
+      const est = new Estimator(1, n, { seed: 7 });
       for (let i = 0; i < n; i++) est.incr(make(i), 1);
       let alone = 0;
       for (let i = 0; i < n; i++) if (est.get(make(i)) === 1) alone++;
@@ -117,8 +117,17 @@ describe('Estimator', () => {
     }
   });
 
+  it('takes a seed: the same seed shares counters the same way, no seed draws fresh ones', () => {
+    const fill = (est: Estimator) => {
+      for (let i = 0; i < 64; i++) est.incr(`k${i}`);
+      return Array.from({ length: 64 }, (_, i) => est.get(`k${i}`));
+    };
+    expect(fill(new Estimator(1, 16, { seed: 3 }))).toEqual(fill(new Estimator(1, 16, { seed: 3 })));
+    expect(fill(new Estimator(1, 16, { seed: 3 }))).not.toEqual(fill(new Estimator(1, 16, { seed: 4 })));
+  });
+
   it('counts exactly up to 2^53 and accepts negative counts', () => {
-    const est = new Estimator(2, 64);
+    const est = new Estimator(2, 64, { seed: 7 });
     expect(est.incr('big', 2 ** 52)).toBe(2 ** 52);
     expect(est.incr('big', 2 ** 52 - 1)).toBe(Number.MAX_SAFE_INTEGER);
     expect(est.incr('neg', -5)).toBe(-5);
@@ -131,7 +140,7 @@ describe('Estimator', () => {
     expect(() => new Estimator(4, 1.5)).toThrow(RangeError);
     expect(() => new Estimator(4, -1)).toThrow(RangeError);
     expect(() => new Estimator('4' as unknown as number, 8)).toThrow(TypeError);
-    const est = new Estimator(2, 8);
+    const est = new Estimator(2, 8, { seed: 7 });
     expect(() => est.incr('a', 1.5)).toThrow(RangeError);
     expect(() => est.incr('a', 2 ** 53)).toThrow(RangeError);
     expect(() => est.decr('a', Number.NaN)).toThrow(RangeError);

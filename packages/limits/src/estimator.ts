@@ -3,7 +3,7 @@
  * whatever the number of distinct keys, and an estimate is never below the true count (it can
  * be above when every row of a key collides with heavier keys).
  */
-import { type EstimatorKey, hashKey, LANES, randomSeeds } from './hash.js';
+import { type EstimatorKey, fixedSeeds, hashKey, LANES, randomSeeds } from './hash.js';
 import { badCount, Sketch } from './sketch.js';
 
 /**
@@ -28,15 +28,19 @@ import { badCount, Sketch } from './sketch.js';
  */
 export class Estimator {
   readonly #sketch: Sketch;
-  readonly #seeds = randomSeeds(2);
+  readonly #seeds: Int32Array;
 
   /**
    * @param hashes rows, each with its own hash (Pingora's `Rate` uses 4); an integer ≥ 1.
    * @param slots counters per row (Pingora's `Rate` uses 1024, `Inflight` 8192); an integer ≥ 1.
+   * @param options.seed fixes the hash seeds, so which keys share counters is the same on every
+   *   run (tests, reproducing a report). Default: fresh random seeds, like Pingora's `RandomState`.
    * @throws RangeError if either is not a positive integer.
    */
-  constructor(hashes: number, slots: number) {
-    this.#sketch = new Sketch(hashes, slots);
+  constructor(hashes: number, slots: number, options: { readonly seed?: number } = {}) {
+    const seeds = options.seed === undefined ? randomSeeds : fixedSeeds(options.seed);
+    this.#sketch = new Sketch(hashes, slots, seeds);
+    this.#seeds = seeds(2);
   }
 
   /** Number of rows. */
