@@ -39,9 +39,9 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   private trailers: string[] | undefined;
   private bodyChain: Promise<void> | undefined;
   private headRequest = false;
-  // Bytes still expected of a Content-Length body (-1 when the length is not known). The chunk
-  // that completes it is held and written together with the end of the response: node then sends
-  // head, body and end in one write for the common single-chunk response.
+  // Bytes still expected of a Content-Length body (-1 when the length is not known or not
+  // tracked). The chunk that completes it is held and written together with the end of the
+  // response: node then sends head, body and end in one write for the common single-chunk response.
   private bodyRemaining = -1;
   private finalChunk: Buffer | undefined;
 
@@ -156,7 +156,11 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     const noBody = head.framing === 'none' || this.headRequest;
     // A body filter may change the length, so the downstream framing is left to node (chunked).
     if (!noBody && this.phases.hasResponseBodyFilter) resp.removeHeader('Content-Length');
-    else if (!noBody && head.framing === 'length') this.bodyRemaining = head.contentLength;
+    // Only the HTTP/1.1 parser reports the end in the same call as the chunk that completes the
+    // length. An HTTP/2 stream ends in a later event, or never (an origin that forgets END_STREAM):
+    // holding its last chunk for the end would keep the whole body from the client until a timeout.
+    else if (!noBody && head.framing === 'length' && this.conn.httpVersion === 1)
+      this.bodyRemaining = head.contentLength;
     const p = this.phases;
     if (p.upstreamResponseFilter === null && p.responseFilter === null) {
       this.writeHeader(resp, noBody && !head.upgrade);
@@ -358,7 +362,8 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       );
       return;
     }
-    tunnel(down.socket, down.head, socket, head, (err) => this.settle(err), this.owner.tunnelIdleTimeout);
+    const clientHead = this.session.bodyIfUsed?.tunnelHead(down.head) ?? down.head;
+    tunnel(down.socket, clientHead, socket, head, (err) => this.settle(err), this.owner.tunnelIdleTimeout);
   }
 
   // --- endings ---

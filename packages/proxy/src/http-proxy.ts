@@ -30,7 +30,10 @@ export interface HttpProxyOptions {
   maxRetries?: number;
   /** Downstream server options (keep-alive, timeouts, limits). */
   serverOptions?: HttpServerOptions;
-  /** Upstream connector; default one sized by `upstreamKeepalivePoolSize`. */
+  /**
+   * Upstream connector; default one sized by `upstreamKeepalivePoolSize` (with
+   * `httpProxyService`, one built from the server configuration).
+   */
   connector?: Connector;
   /** Pool size when the proxy builds its own connector. Default 128. */
   upstreamKeepalivePoolSize?: number;
@@ -44,10 +47,20 @@ export interface HttpProxyOptions {
   tunnelIdleTimeout?: number;
 }
 
-/** The subset of `ServerConf` the proxy reads. */
+/**
+ * The subset of `ServerConf` the proxy reads: the retry cap, and for its upstream connector the
+ * pool size, the source addresses (`client_bind_to_ipv4` / `_ipv6`) and the default upstream CA
+ * (`ca_file`).
+ */
 export interface ProxyConf {
   maxRetries?: number;
   upstreamKeepalivePoolSize?: number;
+  /** `client_bind_to_ipv4`: source addresses of upstream IPv4 connections (random pick). */
+  clientBindToIpv4?: readonly string[];
+  /** `client_bind_to_ipv6`: source addresses of upstream IPv6 connections (random pick). */
+  clientBindToIpv6?: readonly string[];
+  /** `ca_file`: CAs of TLS peers that set no `options.ca`; read when the service is built. */
+  caFile?: string;
 }
 
 const KEEP_UPGRADE = { keepUpgrade: true } as const;
@@ -272,7 +285,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     let phase = 'connectedToUpstream';
     try {
       if (p.connectedToUpstream !== null) {
-        const r = p.connectedToUpstream(session, reused, peer, digestOf(conn, reused), ctx);
+        const r = p.connectedToUpstream(session, reused, peer, digestOf(conn, peer, reused), ctx);
         if (isPromise(r)) await r;
       }
       phase = 'upstreamRequestFilter';
@@ -322,9 +335,10 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   }
 
   // How the upstream request body is framed. A body that a filter may rewrite, or that was partly
-  // consumed, cannot keep its Content-Length: it is streamed (chunked on HTTP/1.1).
+  // consumed, cannot keep its Content-Length: it is streamed (chunked on HTTP/1.1). An upgrade
+  // request's body goes too, before the 101: the origin may read it before it answers.
   private bodyMode(session: Session, up: RequestHeader): 'none' | 'length' | 'stream' {
-    if (!session.downstream.hasRequestBody || session.isUpgradeReq()) return 'none';
+    if (!session.downstream.hasRequestBody) return 'none';
     const keepLength =
       this.phases.requestBodyFilter === null &&
       !session.body.consumed &&
@@ -341,7 +355,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     const sent = written !== undefined && !d.responseFinished ? written : undefined;
     const clientGone = errorStatus(error) === 0;
     if (sent !== undefined) {
-      d.abort();
+      d.abort(true);
       session.responseAborted = true;
     }
     let code = 0;
@@ -397,13 +411,15 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   }
 }
 
-function digestOf(conn: UpstreamSession, reused: boolean): UpstreamDigest {
+function digestOf(conn: UpstreamSession, peer: HttpPeer, reused: boolean): UpstreamDigest {
   const s = conn.socket as import('node:tls').TLSSocket;
+  const a = peer.address;
   const d: UpstreamDigest = {
     reused,
     localAddress: s.localAddress,
     localPort: s.localPort,
-    remoteAddress: s.remoteAddress,
+    // Node names neither end of a Unix socket: the peer's path is where the connection goes.
+    remoteAddress: s.remoteAddress ?? (a.kind === 'unix' ? a.path : undefined),
     remotePort: s.remotePort,
     connectedAt: performance.now(),
   };
@@ -416,6 +432,9 @@ function digestOf(conn: UpstreamSession, reused: boolean): UpstreamDigest {
 /**
  * Pingora's `http_proxy_service`: a listening `Service` named "Pingora HTTP Proxy Service" that
  * proxies with `inner`. Add listeners with `addTcp`/`addUds`, then `server.addService(service)`.
+ * Unless `options.connector` is given, its connector follows `conf` (Pingora's
+ * `ConnectorOptions::from_server_conf`): `upstream_keepalive_pool_size`, `client_bind_to_ipv4` /
+ * `_ipv6` and `ca_file` (read now; an unreadable file throws a `FileReadError` naming it).
  *
  * @example
  * ```ts
@@ -438,6 +457,14 @@ export function httpProxyService<Ctx>(
     maxRetries: conf.maxRetries,
     upstreamKeepalivePoolSize: conf.upstreamKeepalivePoolSize,
     ...options,
+    connector:
+      options.connector ??
+      Connector.fromServerConf({
+        upstreamKeepalivePoolSize: options.upstreamKeepalivePoolSize ?? conf.upstreamKeepalivePoolSize,
+        clientBindToIpv4: conf.clientBindToIpv4,
+        clientBindToIpv6: conf.clientBindToIpv6,
+        caFile: conf.caFile,
+      }),
   });
   return new Service(options.name ?? 'Pingora HTTP Proxy Service', new HttpServer(proxy));
 }

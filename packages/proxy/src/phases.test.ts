@@ -143,14 +143,20 @@ describe('phase order and effects', () => {
   });
 
   it('a body filter may drop chunks and append a final one at end of stream', async () => {
-    const origin = await startOrigin((_req, res) => {
+    // Each write waits until the filter has seen the previous one, so TCP cannot join 'SECRET'
+    // to its neighbours into one chunk (which the filter would then pass through).
+    const seen: string[] = [];
+    const origin = await startOrigin(async (_req, res) => {
       res.write('a');
+      await waitFor(() => seen.includes('a'), { message: "the filter to see 'a'" });
       res.write('SECRET');
+      await waitFor(() => seen.includes('SECRET'), { message: "the filter to see 'SECRET'" });
       res.end('b');
     });
     const p = await startProxy({
       upstreamPeer: () => origin.peer(),
       responseBodyFilter: (_s, body, eos) => {
+        if (body) seen.push(body.toString());
         if (eos) return Buffer.from('!');
         return body?.toString() === 'SECRET' ? null : undefined;
       },

@@ -23,7 +23,10 @@ export type BodyFilterResult = Buffer | null | undefined;
 export interface UpstreamDigest {
   /** The connection served earlier requests. */
   reused: boolean;
-  /** Local and remote address of the upstream socket. */
+  /**
+   * Local and remote address of the upstream socket. For a Unix-socket peer `remoteAddress` is
+   * the socket path (ports and the local address are undefined).
+   */
   localAddress: string | undefined;
   localPort: number | undefined;
   remoteAddress: string | undefined;

@@ -5,6 +5,7 @@
  * `retry_buffer_truncated`). The same object serves `readRequestBody` (consuming) and
  * `bufferRequestBody` (read ahead, still forwarded).
  */
+import type { Socket } from 'node:net';
 import type { HttpServerSession, RequestBodySink } from '@pingora-ts/core';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 
@@ -21,6 +22,9 @@ export interface BodyTarget {
 function clientGone(cause: Error): PingoraError {
   return PingoraError.because(ErrorType.ConnectionClosed, 'reading request body', cause).asDown();
 }
+
+/** Where the body bytes come from: the downstream session, or the socket of an upgrade request. */
+type BodySource = Pick<HttpServerSession, 'pumpRequestBody' | 'pauseRequestBody' | 'resumeRequestBody'>;
 
 /** @internal */
 export class RequestBodyBuffer implements RequestBodySink {
@@ -41,8 +45,27 @@ export class RequestBodyBuffer implements RequestBodySink {
   private consumerFail: ((e: PingoraError) => void) | undefined;
   private whole: { max: number; resolve: (b: Buffer) => void; reject: (e: PingoraError) => void } | undefined;
 
-  constructor(private readonly downstream: HttpServerSession) {
+  private readonly source: BodySource;
+
+  constructor(downstream: HttpServerSession) {
     this.ended = !downstream.hasRequestBody;
+    // node:http hands an upgrade request over with its body unparsed, still on the socket.
+    this.source = !this.ended && downstream.isUpgradeReq() ? new UpgradeRequestBody(downstream) : downstream;
+  }
+
+  /** Body bytes read here rather than by the downstream session (an upgrade request's). */
+  get upgradeBodyBytes(): number {
+    const s = this.source;
+    return s instanceof UpgradeRequestBody ? s.bytesRead : 0;
+  }
+
+  /**
+   * The client's bytes that start the tunnel after a 101: `head` (what node read past the request
+   * head) unless the body was read off the socket here, which leaves the rest on the socket.
+   */
+  tunnelHead(head: Buffer): Buffer {
+    const s = this.source;
+    return s instanceof UpgradeRequestBody ? s.stop() : head;
   }
 
   /** Sends the body (what was kept, then the rest as it arrives) to `target`. */
@@ -67,17 +90,17 @@ export class RequestBodyBuffer implements RequestBodySink {
   /** Stops delivering to the current target (the attempt ended) and pauses the client. */
   detach(): void {
     this.target = undefined;
-    if (!this.ended) this.downstream.pauseRequestBody();
+    if (!this.ended) this.source.pauseRequestBody();
   }
 
   /** Backpressure from the upstream side. */
   pause(): void {
-    this.downstream.pauseRequestBody();
+    this.source.pauseRequestBody();
   }
 
   /** Resumes after {@link pause}. */
   resume(): void {
-    if (!this.ended) this.downstream.resumeRequestBody();
+    if (!this.ended) this.source.resumeRequestBody();
   }
 
   consume(): Promise<Buffer | undefined> {
@@ -119,7 +142,7 @@ export class RequestBodyBuffer implements RequestBodySink {
     const consumer = this.consumer;
     if (consumer !== undefined) {
       this.consumer = this.consumerFail = undefined;
-      this.downstream.pauseRequestBody();
+      this.source.pauseRequestBody();
       consumer(chunk);
       return;
     }
@@ -136,7 +159,7 @@ export class RequestBodyBuffer implements RequestBodySink {
     const whole = this.whole;
     if (whole !== undefined && (this.truncated || this.retainedBytes > whole.max)) {
       this.whole = undefined;
-      this.downstream.pauseRequestBody();
+      this.source.pauseRequestBody();
       whole.reject(tooLarge(whole.max));
       return;
     }
@@ -168,12 +191,179 @@ export class RequestBodyBuffer implements RequestBodySink {
   private pump(): void {
     if (!this.pumping) {
       this.pumping = true;
-      this.downstream.pumpRequestBody(this);
+      this.source.pumpRequestBody(this);
     }
-    this.downstream.resumeRequestBody();
+    this.source.resumeRequestBody();
   }
 }
 
 function tooLarge(max: number): PingoraError {
   return PingoraError.explain(ErrorType.HTTPStatus(413), `request body larger than ${max} bytes`).asDown();
+}
+
+const BODY_INCOMPLETE = 'client closed the connection before the request body was complete';
+
+// States of the chunked decoder.
+const SIZE = 0;
+const DATA = 1;
+const DATA_END = 2;
+const TRAILER = 3;
+const DONE = 4;
+const STOPPED = 5;
+
+/**
+ * The body of an upgrade request (`POST` with `Upgrade: websocket` and a body, say), framed by its
+ * Content-Length or chunked encoding, read off the raw socket node:http hands over with such a
+ * request. Pingora forwards it before the origin answers: an origin may read the whole body before
+ * it switches protocols. Bytes past the body stay on the socket for the tunnel.
+ */
+class UpgradeRequestBody implements BodySource {
+  bytesRead = 0;
+  private readonly socket: Socket;
+  private pending: Buffer | undefined;
+  private sink: RequestBodySink | undefined;
+  private state: number;
+  // Bytes left of the Content-Length body, or of the current chunk's data.
+  private remaining: number;
+  private readonly chunked: boolean;
+  // The framing line being read (chunked bodies only).
+  private line = '';
+  private started = false;
+
+  constructor(downstream: HttpServerSession) {
+    const up = downstream.takeUpgradeSocket()!;
+    this.socket = up.socket;
+    this.pending = up.head.length > 0 ? up.head : undefined;
+    const cl = downstream.getHeader('content-length');
+    // node:http refused a request with both framings, so a length means a length-delimited body.
+    this.chunked = cl === undefined;
+    this.remaining = this.chunked ? 0 : Number(cl);
+    this.state = this.chunked ? SIZE : DATA;
+  }
+
+  pumpRequestBody(sink: RequestBodySink): void {
+    this.sink = sink;
+    if (this.started) return;
+    this.started = true;
+    const s = this.socket;
+    s.on('data', this.onData);
+    s.on('end', this.onGone);
+    s.on('close', this.onGone);
+    const head = this.pending;
+    this.pending = undefined;
+    if (head !== undefined) this.onData(head);
+  }
+
+  pauseRequestBody(): void {
+    if (this.state < DONE) this.socket.pause();
+  }
+
+  resumeRequestBody(): void {
+    if (this.state < DONE) this.socket.resume();
+  }
+
+  /**
+   * Stops reading (the connection became a tunnel) and returns what the tunnel must send first:
+   * bytes read but not forwarded. A body cut short by the 101 passes through the tunnel as is,
+   * as in Pingora and nginx.
+   */
+  stop(): Buffer {
+    const unread = this.pending ?? Buffer.from(this.line, 'latin1');
+    this.pending = undefined;
+    this.line = '';
+    if (this.state !== STOPPED) this.finish(STOPPED);
+    return unread;
+  }
+
+  private finish(state: number): void {
+    this.state = state;
+    const s = this.socket;
+    s.off('data', this.onData);
+    s.off('end', this.onGone);
+    s.off('close', this.onGone);
+    s.pause();
+  }
+
+  private readonly onGone = (): void => {
+    if (this.state >= DONE) return;
+    this.finish(DONE);
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.onRequestBodyError(new Error(BODY_INCOMPLETE));
+  };
+
+  private readonly onData = (buf: Buffer): void => {
+    let off = 0;
+    while (off < buf.length && this.state < DONE) {
+      switch (this.state) {
+        case DATA: {
+          const n = Math.min(this.remaining, buf.length - off);
+          if (n > 0) {
+            this.remaining -= n;
+            this.bytesRead += n;
+            this.sink?.onRequestBody(off === 0 && n === buf.length ? buf : buf.subarray(off, off + n));
+            off += n;
+          }
+          if (this.remaining === 0) {
+            if (this.chunked) this.state = DATA_END;
+            else this.end(buf, off);
+          }
+          break;
+        }
+        case DATA_END:
+        case SIZE:
+        case TRAILER: {
+          const nl = buf.indexOf(0x0a, off);
+          const stop = nl < 0 ? buf.length : nl + 1;
+          this.line += buf.toString('latin1', off, stop);
+          off = stop;
+          if (nl < 0) {
+            if (this.line.length > 4096) this.malformed();
+            break;
+          }
+          const text = this.line.trimEnd();
+          this.line = '';
+          this.lineDone(text, buf, off);
+          break;
+        }
+      }
+    }
+  };
+
+  // One complete line of chunked framing (without its CRLF).
+  private lineDone(text: string, buf: Buffer, off: number): void {
+    if (this.state === DATA_END) {
+      if (text !== '') this.malformed();
+      else this.state = SIZE;
+    } else if (this.state === SIZE) {
+      const size = Number.parseInt(text, 16);
+      if (!/^[0-9a-f]+(?:[ \t]*;.*)?$/i.test(text) || !Number.isSafeInteger(size)) this.malformed();
+      else if (size === 0) this.state = TRAILER;
+      else {
+        this.remaining = size;
+        this.state = DATA;
+      }
+    } else if (text === '') {
+      // Trailer fields of an upgrade request are not forwarded: the request head is long gone.
+      this.end(buf, off);
+    }
+  }
+
+  private end(buf: Buffer, off: number): void {
+    this.line = '';
+    this.finish(DONE);
+    if (off < buf.length) this.socket.unshift(buf.subarray(off));
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.onRequestBodyEnd(undefined);
+  }
+
+  private malformed(): void {
+    this.finish(DONE);
+    const sink = this.sink;
+    this.sink = undefined;
+    sink?.onRequestBodyError(
+      PingoraError.explain(ErrorType.InvalidHTTPHeader, 'malformed chunked request body').asDown(),
+    );
+  }
 }

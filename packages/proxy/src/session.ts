@@ -167,7 +167,10 @@ export class Session {
 
   /** Request body bytes read from the client so far. */
   get bodyBytesRead(): number {
-    return this.downstream.bodyBytesRead;
+    const b = this.requestBody;
+    return b === undefined
+      ? this.downstream.bodyBytesRead
+      : this.downstream.bodyBytesRead + b.upgradeBodyBytes;
   }
 
   /** Response body bytes written to the client so far. */

@@ -60,3 +60,25 @@ export async function startRawOrigin(
   );
   return { port, addr: `127.0.0.1:${port}` };
 }
+
+/** What {@link answerWhoCalled} reports: the caller's address and TLS client certificate name. */
+export interface CallerSeen {
+  remoteAddress: string | undefined;
+  /** The client certificate's CN over mTLS; null without one. */
+  clientCN: string | null;
+}
+
+/**
+ * A request handler (for `http` or `https` servers) that answers with a JSON {@link CallerSeen},
+ * for tests of the source address and client certificate an upstream connection presents.
+ */
+export function answerWhoCalled(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const s = req.socket as net.Socket & { getPeerCertificate?: () => { subject?: { CN?: unknown } } };
+  const cert = typeof s.getPeerCertificate === 'function' ? s.getPeerCertificate() : undefined;
+  const seen: CallerSeen = {
+    remoteAddress: s.remoteAddress,
+    clientCN: (cert?.subject?.CN as string) ?? null,
+  };
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(seen));
+}

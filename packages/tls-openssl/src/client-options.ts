@@ -3,12 +3,13 @@
  * rules: an empty SNI sends no SNI and skips verification (nginx's behaviour); `verifyHostname`
  * accepts the SNI, the SNI with underscores of its leftmost label turned into dashes, or the
  * `alternativeCn`. Secure contexts (CAs, client certificate) are built once per distinct
- * material and reused by every connection, instead of once per connection.
+ * material (compared by content) and reused by every connection, instead of once per connection.
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ALPN_PROTOCOLS, type ALPN } from './alpn.js';
 import type { CertKey, Pem } from './cert-key.js';
+import { joinPem, tlsMaterialDigest } from './material.js';
 
 /** The TLS fields of an upstream peer (Pingora's `HttpPeer` + `PeerOptions`), as plain data. */
 export interface UpstreamTls {
@@ -66,48 +67,34 @@ export function isCertVerifyError(code: string | undefined): boolean {
   return code !== undefined && CERT_VERIFY_ERRORS.has(code);
 }
 
-// Contexts by CA and client certificate identity: objects by reference (weakly, so material a
-// program drops is collected with its context), PEM strings by value.
-const NONE = {};
-const stringTokens = new Map<string, object>();
-function token(v: Pem | CertKey | undefined): object {
-  if (v === undefined) return NONE;
-  if (typeof v !== 'string') return v;
-  let t = stringTokens.get(v);
-  if (t === undefined) {
-    t = {};
-    stringTokens.set(v, t);
-  }
-  return t;
-}
-const contexts = new WeakMap<object, WeakMap<object, tls.SecureContext>>();
+// Contexts by the content of their CA and client certificate (see material.ts), so peers built
+// per request from fresh copies of the same files share one. Bounded; the oldest goes first.
+const contexts = new Map<string, tls.SecureContext>();
+const CONTEXT_CACHE_MAX = 256;
 
 /**
  * The client context for these CAs and client certificate, built on first use and then shared by
- * every connection given the same objects (keep `ca` and `clientCertKey` in long-lived values).
+ * every connection given the same material (compared by content; each object is hashed once).
+ * A client certificate chain given as a list (leaf, then intermediates) is sent as one chain.
  */
 export function clientSecureContext(
   ca: Pem | undefined,
   clientCertKey: CertKey | undefined,
 ): tls.SecureContext {
-  const caToken = token(ca);
-  let byCert = contexts.get(caToken);
-  if (byCert === undefined) {
-    byCert = new WeakMap();
-    contexts.set(caToken, byCert);
-  }
-  const certToken = token(clientCertKey);
-  let ctx = byCert.get(certToken);
+  const key = `${tlsMaterialDigest(ca)}|${tlsMaterialDigest(clientCertKey)}`;
+  let ctx = contexts.get(key);
   if (ctx === undefined) {
     const o: tls.SecureContextOptions = { minVersion: 'TLSv1.2' };
     if (ca !== undefined) o.ca = ca;
     if (clientCertKey !== undefined) {
-      o.cert = clientCertKey.cert;
+      // node:tls reads a list of certificates as one chain per key; ours is one chain, leaf first.
+      o.cert = joinPem(clientCertKey.cert);
       o.key = clientCertKey.key;
       if (clientCertKey.passphrase !== undefined) o.passphrase = clientCertKey.passphrase;
     }
     ctx = tls.createSecureContext(o);
-    byCert.set(certToken, ctx);
+    if (contexts.size >= CONTEXT_CACHE_MAX) contexts.delete(contexts.keys().next().value!);
+    contexts.set(key, ctx);
   }
   return ctx;
 }

@@ -58,3 +58,4 @@ export {
   tlsClientOptions,
 } from './client-options.js';
 export type { UpstreamTls } from './client-options.js';
+export { joinPem, tlsMaterialDigest } from './material.js';

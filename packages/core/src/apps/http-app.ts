@@ -11,12 +11,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import { defaultLogger, type Logger } from '../logger.js';
 import { H1ServerSession, type H1SessionOptions } from '../protocols/h1-server-session.js';
 import { H2ServerConnections, sniffH2Preface } from '../protocols/h2-server.js';
 import type { H2ServerSession } from '../protocols/h2-server-session.js';
 import type { HttpServerSession } from '../protocols/server-session.js';
 import type { ShutdownWatch } from '../server/shutdown.js';
+import { acceptErrorGuard } from '../services/connections.js';
 import type { ServerApp } from './server-app.js';
 import { handleClientError } from './client-error.js';
 
@@ -40,7 +42,12 @@ export interface HttpServerOptions {
   keepaliveRequestLimit?: number;
   /** Idle time allowed between requests on a keep-alive connection, ms. Default 60 000 (Pingora). */
   keepaliveTimeout?: number;
-  /** Time allowed to receive a request head, ms. Default 60 000. */
+  /**
+   * Time allowed to receive a request head, ms; past it the client gets 408 and the connection
+   * closes. Counted from the connection's start for its first request, and from the first byte of
+   * each later one: the wait between requests is the keep-alive timeout's. Default 60 000; 0
+   * disables. HTTP/1.x.
+   */
   headersTimeout?: number;
   /** Time allowed to receive a whole request, ms; 0 disables. Default 0 (bodies may stream for long). */
   requestTimeout?: number;
@@ -93,6 +100,10 @@ export class HttpServer implements ServerApp {
   private readonly sessionOptions: H1SessionOptions;
   private readonly h2c: boolean;
   private readonly sniffTimeout: number;
+  private readonly headersTimeout: number;
+  // Installed on each connection's node parser; `this` is the parser.
+  private readonly onMessageBegin: (this: NodeParser) => void;
+  private sweepFallback = false;
   private shutdown: ShutdownWatch | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private draining = false;
@@ -123,6 +134,7 @@ export class HttpServer implements ServerApp {
     h1.on('checkContinue', this.onCheckContinue);
     h1.on('upgrade', this.onUpgrade);
     h1.on('connect', (req: IncomingMessage, socket: Socket) => {
+      clearHeadTimer(socket);
       if (options.allowConnectMethodProxying !== true) {
         socket.on('error', noop);
         socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -136,9 +148,23 @@ export class HttpServer implements ServerApp {
     );
     // node starts its header/request timeout checks on 'listening'; this server never listens.
     h1.emit('listening');
+    h1.on('connection', this.onH1Connection);
+    // Heads node completes without a 'request' event: they end the head wait too.
+    h1.on('dropRequest', (_req: IncomingMessage, socket: Socket) => clearHeadTimer(socket));
+    h1.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      clearHeadTimer(req.socket);
+      res.writeHead(417);
+      res.end();
+    });
     this.h1 = h1;
     this.h2c = options.h2c === true;
-    this.sniffTimeout = options.headersTimeout ?? 60_000;
+    this.headersTimeout = options.headersTimeout ?? 60_000;
+    this.sniffTimeout = this.headersTimeout;
+    const self = this;
+    this.onMessageBegin = function (this: NodeParser) {
+      const socket = this.socket;
+      if (socket != null) self.armHeadTimer(socket);
+    };
     this.h2 = new H2ServerConnections(this.onH2Stream, {
       sessionOptions: options.h2Options,
       idleTimeoutMs: options.keepaliveTimeout ?? 60_000,
@@ -159,8 +185,11 @@ export class HttpServer implements ServerApp {
       this.h1.emit('connection', stream);
       return;
     }
+    // The wait for the first head includes the peek, as it would without h2c.
+    this.armHeadTimer(stream);
     sniffH2Preface(stream, this.sniffTimeout, (isH2) => {
       if (isH2) {
+        clearHeadTimer(stream);
         this.h2.accept(stream);
         return;
       }
@@ -193,16 +222,78 @@ export class HttpServer implements ServerApp {
     await this.app.httpCleanup?.();
   }
 
+  /**
+   * node:http only enforces `headersTimeout` in a sweep every `connectionsCheckingInterval` (30 s),
+   * so a 2 s limit cut a slow head after up to 32 s. Each connection instead gets a timer on the
+   * shared 10 ms buckets while a head is being read: from the connection's start, then from the
+   * first byte of each later request (node's parser reports it through its message-begin slot),
+   * cleared when the head is complete. node's sweep stays as a backstop.
+   */
+  private readonly onH1Connection = (socket: Socket): void => {
+    // node's own 'error' listener is on now, and it leaves a no-op behind after the first error:
+    // the service's guard would only be one more listener on every idle connection.
+    if (socket.listenerCount('error') > 1) socket.removeListener('error', acceptErrorGuard);
+    if (this.headersTimeout <= 0) return;
+    const parser = (socket as HeadSocket).parser;
+    if (canHookMessageBegin(parser)) parser[K_ON_MESSAGE_BEGIN] = this.onMessageBegin;
+    else this.useSweepFallback();
+    this.armHeadTimer(socket);
+  };
+
+  private armHeadTimer(socket: Socket): void {
+    if (this.headersTimeout <= 0) return;
+    const s = socket as HeadSocket;
+    const t = s[HEAD_TIMER];
+    // The first request's timer was armed at the connection's start; its first byte keeps it.
+    if (t?.pending === true) return;
+    if (t === undefined) s.on('close', clearHeadTimerOnClose);
+    s[HEAD_TIMER] = fastTimeout(this.onHeadTimeout, this.headersTimeout, s);
+  }
+
+  private readonly onHeadTimeout = (socket: HeadSocket): void => {
+    socket[HEAD_TIMER] = null;
+    if (socket.destroyed) return;
+    // A pipelined response still on its way leaves no room for a 408: the connection just closes.
+    const answer = socket._httpMessage == null && socket.writable;
+    this.logger.warn(
+      { client: socket.remoteAddress, status: answer ? 408 : undefined, headersTimeout: this.headersTimeout },
+      `request head not received within ${this.headersTimeout} ms; connection closed`,
+    );
+    if (!answer) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', noop);
+    socket.end(RESPONSE_408);
+    socket.destroySoon();
+  };
+
+  // Without the parser hook (a node whose internals differ), later requests on a keep-alive
+  // connection fall back to node's sweep, run often enough to stay near the limit.
+  private useSweepFallback(): void {
+    if (this.sweepFallback) return;
+    this.sweepFallback = true;
+    (this.h1 as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(
+      30_000,
+      Math.max(50, Math.ceil(this.headersTimeout / 10)),
+    );
+    this.h1.emit('listening');
+    this.logger.debug({}, 'node:http parser hook unavailable; headersTimeout checked by sweep');
+  }
+
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    clearHeadTimer(req.socket);
     this.dispatch(new H1ServerSession(req, res, undefined, false, this.sessionOptions), res);
   };
 
   private readonly onCheckContinue = (req: IncomingMessage, res: ServerResponse): void => {
+    clearHeadTimer(req.socket);
     // 100 Continue is sent when the app first reads the body, so a refused request costs no upload.
     this.dispatch(new H1ServerSession(req, res, undefined, true, this.sessionOptions), res);
   };
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    clearHeadTimer(socket);
     socket.on('error', noop);
     if (req.method !== 'CONNECT' && withoutH2cUpgrade(req)) {
       // Only h2c was offered. Tunnelling it would hand the connection to whatever the origin speaks
@@ -335,6 +426,49 @@ function requestHeadBytes(req: IncomingMessage): Buffer {
   for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
   return Buffer.from(`${head}\r\n`, 'latin1');
 }
+
+const HEAD_TIMER = Symbol('pingora-ts.headTimer');
+// The head timer of a connection: `undefined` before it was first armed, `null` between heads.
+type HeadSocket = Socket & {
+  [HEAD_TIMER]?: FastTimer | null;
+  parser?: NodeParser | null;
+  _httpMessage?: unknown;
+};
+
+// node's HTTPParser: callbacks live in numbered slots (node_http_parser.cc), 0 being
+// kOnMessageBegin, which node:http's server leaves empty and resets when the parser is freed.
+interface NodeParser {
+  socket?: Socket | null;
+  [slot: number]: unknown;
+}
+const K_ON_MESSAGE_BEGIN = 0;
+const K_ON_HEADERS_COMPLETE = 2;
+
+function canHookMessageBegin(parser: NodeParser | null | undefined): parser is NodeParser {
+  if (parser == null) return false;
+  const complete = parser[K_ON_HEADERS_COMPLETE];
+  return (
+    parser[K_ON_MESSAGE_BEGIN] === null &&
+    typeof complete === 'function' &&
+    complete.name === 'parserOnHeadersComplete'
+  );
+}
+
+function clearHeadTimer(socket: Socket): void {
+  const s = socket as HeadSocket;
+  const t = s[HEAD_TIMER];
+  if (t != null) {
+    t.clear();
+    s[HEAD_TIMER] = null;
+  }
+}
+
+// Shared 'close' listener (`this` is the socket): no closure per connection.
+function clearHeadTimerOnClose(this: Socket): void {
+  clearHeadTimer(this);
+}
+
+const RESPONSE_408 = 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 function connectionsCheckingInterval(server: http.Server): symbol {
   return Object.getOwnPropertySymbols(server).find(

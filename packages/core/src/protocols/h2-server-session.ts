@@ -6,6 +6,7 @@
  */
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { addAbortSignal } from 'node:stream';
 import {
   type RequestHeader,
   requestFromH2,
@@ -31,6 +32,8 @@ import {
 } from './server-session-io.js';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
+
+const ABORTED = AbortSignal.abort();
 
 // Node ends a server stream's readable side when the client resets it: only a stream that was not
 // reset really ended its body.
@@ -329,11 +332,19 @@ export class H2ServerSession implements HttpServerSession {
     else this.goneCallbacks.push(cb);
   }
 
-  /** Resets this stream only (RST_STREAM INTERNAL_ERROR); the connection and its other streams go on. */
-  abort(): void {
+  /**
+   * Resets this stream only (RST_STREAM CANCEL with `cancel`, else INTERNAL_ERROR); the connection
+   * and its other streams go on.
+   */
+  abort(cancel = false): void {
     // destroy(), not close(): close() ends the writable side first, and an END_STREAM before the
-    // reset would make a truncated response look complete.
-    if (!this.stream.destroyed) this.stream.destroy(new Error('response aborted'));
+    // reset would make a truncated response look complete. node:http2 picks CANCEL only for a
+    // stream destroyed by an abort signal.
+    const stream = this.stream;
+    if (!stream.destroyed) {
+      if (cancel) addAbortSignal(ABORTED, stream);
+      else stream.destroy(new Error('response aborted'));
+    }
     this.markFinished();
   }
 

@@ -99,8 +99,12 @@ export interface HttpServerSession {
   setKeepalive(seconds: number | undefined): void;
   /** Calls `cb` if the client goes away before the response is finished. */
   onClientGone(cb: () => void): void;
-  /** Aborts the connection (a response that cannot be finished). */
-  abort(): void;
+  /**
+   * Aborts the connection (a response that cannot be finished). HTTP/2 resets only the stream:
+   * with CANCEL when `cancel` is set (the response's source went away, as Pingora's proxy answers
+   * an origin that dies mid-response), else with INTERNAL_ERROR.
+   */
+  abort(cancel?: boolean): void;
   /** Takes the raw connection for a tunnel after an upgrade; `undefined` if not an upgrade. */
   takeUpgradeSocket(): { socket: import('node:net').Socket; head: Buffer } | undefined;
 }

@@ -64,15 +64,22 @@ export class ServerConf {
   listenerTasksPerFd = 1;
   /** `work_stealing`: tokio scheduling mode in Pingora; no effect here. */
   workStealing = true;
-  /** `ca_file`: CA bundle for upstream TLS. Default: the system store. */
+  /**
+   * `ca_file`: CA bundle (PEM) trusted for upstream TLS peers that set no `options.ca`; read when
+   * a connector is built from this configuration (`Connector.fromServerConf`, `httpProxyService`).
+   * Default: Node's bundled Mozilla roots.
+   */
   caFile: string | undefined = undefined;
   /** `grace_period_seconds`: how long in-flight work may continue after a graceful shutdown starts. */
   gracePeriodSeconds = 300;
   /** `graceful_shutdown_timeout_seconds`: extra time for services' cleanup after the grace period. */
   gracefulShutdownTimeoutSeconds = 5;
-  /** `client_bind_to_ipv4`: source addresses for upstream IPv4 connections (random pick). */
+  /**
+   * `client_bind_to_ipv4`: source addresses of upstream connections to IPv4 origins, one picked at
+   * random per connection; a peer's `options.bindTo` wins. Default: none (the OS picks).
+   */
   clientBindToIpv4: string[] = [];
-  /** `client_bind_to_ipv6`: source addresses for upstream IPv6 connections (random pick). */
+  /** `client_bind_to_ipv6`: the same for upstream connections to IPv6 origins. */
   clientBindToIpv6: string[] = [];
   /** `upstream_keepalive_pool_size`: idle upstream connections kept in total. */
   upstreamKeepalivePoolSize = 128;

@@ -54,24 +54,32 @@ export function applyFilter(
     );
 }
 
-const TRACKER = Symbol('pingora-ts.tracker');
-type Tracked = net.Socket & { [TRACKER]?: ConnectionTracker };
-
-// One shared 'close' handler (`this` is the socket) instead of a closure per connection.
-function onSocketClose(this: Tracked): void {
-  this[TRACKER]?.delete(this);
-}
+/**
+ * The first 'error' listener of every accepted socket, so a peer's reset never becomes an uncaught
+ * error while nothing else listens. An app that attaches its own handler for good may remove it:
+ * one listener fewer on every idle connection.
+ */
+export function acceptErrorGuard(): void {}
 
 /** The live sockets of one service, and a way to wait until there are none. */
 export class ConnectionTracker {
   readonly sockets = new Set<net.Socket>();
   #drained: (() => void) | undefined;
+  // One 'close' listener per tracker (`this` is the socket), not a closure or a `once` wrapper
+  // per connection: 'close' is emitted once anyway.
+  readonly #onClose: (this: net.Socket) => void;
+
+  constructor() {
+    const tracker = this;
+    this.#onClose = function (this: net.Socket) {
+      tracker.delete(this);
+    };
+  }
 
   /** Track `socket` until it emits 'close'. */
   add(socket: net.Socket): void {
-    (socket as Tracked)[TRACKER] = this;
     this.sockets.add(socket);
-    socket.once('close', onSocketClose);
+    socket.on('close', this.#onClose);
   }
 
   /** Forget `socket`; resolves a pending {@link ConnectionTracker.drained} when it was the last. */

@@ -25,6 +25,7 @@ import {
   type TcpSocketOptions,
 } from './listener.js';
 import {
+  acceptErrorGuard,
   applyFilter,
   type ConnectionFilter,
   ConnectionTracker,
@@ -52,7 +53,6 @@ interface Endpoint {
   readonly server: net.Server;
 }
 
-const noop = (): void => {};
 /**
  * A service that listens on TCP addresses and Unix sockets and hands each accepted connection to
  * its app.
@@ -204,7 +204,7 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
 
   #accept(socket: net.Socket, tls: TlsSettings | undefined): void {
     // Before anything else: a peer's RST must never become an uncaught 'error'.
-    socket.on('error', noop);
+    socket.on('error', acceptErrorGuard);
     // The raw socket stays tracked under TLS: it closes with the TLS socket, and destroying it
     // (fast shutdown) destroys the TLS socket too.
     this.#tracker.add(socket);

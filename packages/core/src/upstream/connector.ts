@@ -7,11 +7,14 @@
  * It also counts new connections and reuses, so the connection-reuse ratio — Pingora's headline
  * win — can be observed.
  */
+import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { type Pem, readPemFile } from '@pingora-ts/tls-openssl';
 import { H1ClientSession, type UpstreamSession } from '../protocols/h1-client.js';
 import { H2ClientSession } from '../protocols/h2-client.js';
 import { H2ClientConnection } from '../protocols/h2-connection.js';
-import { type ConnectTiming, connectPeer } from './connect.js';
+import { type ConnectDefaults, type ConnectTiming, connectPeer } from './connect.js';
 import { H2ConnectionPool } from './h2-pool.js';
 import { HttpPeer } from './peer.js';
 import { ConnectionPool } from './pool.js';
@@ -25,6 +28,26 @@ export interface ConnectorOptions {
    * keep-alive timeout of Node servers, so the origin rarely closes a connection we are about to reuse.
    */
   defaultIdleTimeout?: number;
+  /**
+   * Source addresses of connections to IPv4 upstreams, one picked at random per connection
+   * (Pingora's `client_bind_to_ipv4`). A peer's `options.bindTo` wins. Default: none (the OS picks).
+   */
+  bindToIpv4?: readonly string[];
+  /** Source addresses of connections to IPv6 upstreams (Pingora's `client_bind_to_ipv6`). */
+  bindToIpv6?: readonly string[];
+  /**
+   * Trusted CAs (PEM) of TLS peers that set no `options.ca` (Pingora's `ca_file`). Default: Node's
+   * bundled Mozilla roots.
+   */
+  ca?: Pem;
+}
+
+/** The keys of a server configuration that {@link Connector.fromServerConf} reads. */
+export interface ConnectorConf {
+  upstreamKeepalivePoolSize?: number;
+  clientBindToIpv4?: readonly string[];
+  clientBindToIpv6?: readonly string[];
+  caFile?: string;
 }
 
 /** Counters of a connector. */
@@ -68,17 +91,37 @@ export class Connector {
   private readonly defaultIdleTimeout: number;
   private readonly preferH1Keys = new Set<string>();
   private readonly pendingH2 = new Map<string, PendingH2>();
+  private readonly connectDefaults: ConnectDefaults | undefined;
 
   constructor(options: ConnectorOptions = {}) {
     const size = options.keepalivePoolSize ?? 128;
     this.pool = new ConnectionPool(size);
     this.h2Pool = new H2ConnectionPool(size);
     this.defaultIdleTimeout = options.defaultIdleTimeout ?? 4_000;
+    const { bindToIpv4 = [], bindToIpv6 = [], ca } = options;
+    checkSourceAddresses(bindToIpv4, 4);
+    checkSourceAddresses(bindToIpv6, 6);
+    if (bindToIpv4.length > 0 || bindToIpv6.length > 0 || ca !== undefined)
+      this.connectDefaults = { bindToIpv4, bindToIpv6, ca };
   }
 
-  /** A connector sized from a server configuration (`upstreamKeepalivePoolSize`). */
-  static fromServerConf(conf: { upstreamKeepalivePoolSize?: number }): Connector {
-    return new Connector({ keepalivePoolSize: conf.upstreamKeepalivePoolSize ?? 128 });
+  /**
+   * Pingora's `ConnectorOptions::from_server_conf`: pool size (`upstream_keepalive_pool_size`),
+   * source addresses (`client_bind_to_ipv4` / `_ipv6`) and the default upstream CA (`ca_file`,
+   * read now; a `FileReadError` naming the file when it cannot be read).
+   *
+   * @example
+   * ```ts
+   * const connector = Connector.fromServerConf(ServerConf.load('conf.yaml'));
+   * ```
+   */
+  static fromServerConf(conf: ConnectorConf): Connector {
+    return new Connector({
+      keepalivePoolSize: conf.upstreamKeepalivePoolSize ?? 128,
+      bindToIpv4: conf.clientBindToIpv4,
+      bindToIpv6: conf.clientBindToIpv6,
+      ca: conf.caFile === undefined ? undefined : readPemFile(conf.caFile),
+    });
   }
 
   /**
@@ -177,7 +220,8 @@ export class Connector {
 
   private async newH1(peer: HttpPeer, key: string): Promise<H1ClientSession> {
     const timing: ConnectTiming = { connect: 0, tlsHandshake: 0 };
-    const socket = await connectPeer(peer.options.alpn === 'h1' || !peer.tls ? peer : h1Only(peer), timing);
+    const h1Peer = peer.options.alpn === 'h1' || !peer.tls ? peer : h1Only(peer);
+    const socket = await connectPeer(h1Peer, timing, this.connectDefaults);
     this.stats.connectionsCreated++;
     return new H1ClientSession(socket, key, timing);
   }
@@ -188,7 +232,7 @@ export class Connector {
     timing: ConnectTiming,
   ): Promise<H1ClientSession | H2ClientConnection> {
     const o = peer.options;
-    const socket = await connectPeer(peer, timing);
+    const socket = await connectPeer(peer, timing, this.connectDefaults);
     this.stats.connectionsCreated++;
     if (peer.tls && (socket as TLSSocket).alpnProtocol !== 'h2') {
       // The origin did not pick h2 (Pingora falls back to HTTP/1.1 whatever was offered).
@@ -201,6 +245,15 @@ export class Connector {
       allowH1: o.alpn === 'h2h1',
       onPreferH1: o.alpn === 'h2h1' ? () => this.preferH1Keys.add(key) : undefined,
     });
+  }
+}
+
+function checkSourceAddresses(list: readonly string[], family: 4 | 6): void {
+  for (const a of list) {
+    if (isIP(a) !== family) {
+      const why = `bindToIpv${family}: ${JSON.stringify(a)} is not an IPv${family} address`;
+      throw PingoraError.explain(ErrorType.InternalError, why);
+    }
   }
 }
 

@@ -15,10 +15,17 @@ export interface TcpKeepalive {
   idle: number;
 }
 
-/** A client certificate chain and key for mutual TLS to an origin (PEM). */
+/**
+ * A client certificate and key for mutual TLS to an origin (PEM), Pingora's `CertKey`. `cert` is
+ * the leaf, or the chain: one PEM with the leaf first, or a list (leaf, then intermediates), which
+ * is sent as one chain. Peers compare it by content, so equal material read per request still
+ * shares pooled connections.
+ */
 export interface CertKey {
   cert: string | Buffer | Array<string | Buffer>;
   key: string | Buffer;
+  /** Passphrase of an encrypted key. */
+  passphrase?: string;
 }
 
 // Default limit for the TCP connect and for the TLS handshake, ms (nginx's `proxy_connect_timeout`).
@@ -80,7 +87,11 @@ export class PeerOptions {
   alternativeCn: string | undefined = undefined;
   /** ALPN offer; `h1` by default. */
   alpn: ALPN = 'h1';
-  /** Trusted CAs (PEM) instead of the system store. */
+  /**
+   * Trusted CAs (PEM) for this peer. Unset: the connector's default CA (the server
+   * configuration's `ca_file`), else Node's bundled Mozilla roots. Compared by content in the
+   * pool key.
+   */
   ca: string | Buffer | Array<string | Buffer> | undefined = undefined;
   /** Streams per HTTP/2 connection. */
   maxH2Streams = 1;
@@ -88,7 +99,12 @@ export class PeerOptions {
   h2PingInterval: number | undefined = undefined;
   /** TCP keepalive for the upstream socket. */
   tcpKeepalive: TcpKeepalive | undefined = undefined;
-  /** Local address to bind the upstream socket to. */
+  /**
+   * Source IP address of the upstream connection (Pingora's `bind_to`), e.g. `'10.0.0.5'`; the
+   * OS picks the port. Wins over the connector's `bindToIpv4` / `bindToIpv6` (the server
+   * configuration's `client_bind_to_ipv4` / `_ipv6`). With a host name, only addresses of the
+   * same family are tried. Part of the pool key. Unset: the connector's choice, else the OS's.
+   */
   bindTo: string | undefined = undefined;
 
   /** Shallow copy. */

@@ -1,9 +1,11 @@
 /**
  * `HttpPeer`: where and how to connect upstream. The proxy's `upstreamPeer` phase returns one per
  * attempt; the connector pools connections by {@link HttpPeer.reuseKey}, which covers every field
- * that makes two connections interchangeable (address, scheme, SNI, TLS settings, group).
+ * that makes two connections interchangeable (address, scheme, SNI, TLS settings by content,
+ * source address, group).
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { tlsMaterialDigest } from '@pingora-ts/tls-openssl';
 import { formatHostPort, formatUnixPath } from '../socket-addr.js';
 import { type CertKey, PeerOptions } from './peer-options.js';
 
@@ -148,10 +150,12 @@ export class HttpPeer {
     if (this.tls) {
       const o = this.options;
       key += `|${this.sni}|${o.verifyCert}|${o.verifyHostname}|${o.alternativeCn ?? ''}|${o.alpn}|${o.maxH2Streams}`;
-      key += `|${identity(o.ca)}|${identity(this.clientCertKey)}`;
+      // By content, as Pingora compares them: equal material in distinct objects shares a pool.
+      key += `|${tlsMaterialDigest(o.ca)}|${tlsMaterialDigest(this.clientCertKey)}`;
     } else if (this.options.alpn !== 'h1') {
       key += `|${this.options.alpn}|${this.options.maxH2Streams}`;
     }
+    if (this.options.bindTo !== undefined) key += `|bind=${this.options.bindTo}`;
     this.#key = key;
     return key;
   }
@@ -160,30 +164,4 @@ export class HttpPeer {
   toString(): string {
     return `addr: ${formatPeerAddress(this.address)}, scheme: ${this.scheme.toUpperCase()},${this.sni ? ` sni: ${this.sni},` : ''}`;
   }
-}
-
-// TLS material goes into the key as a short id: peers sharing the same CA or certificate (the same
-// object, or an equal PEM string) share a pool, and the key stays small.
-const objectIds = new WeakMap<object, number>();
-const stringIds = new Map<string, number>();
-let nextId = 1;
-function identity(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  let id: number | undefined;
-  if (typeof v === 'string') {
-    id = stringIds.get(v);
-    if (id === undefined) {
-      id = nextId++;
-      stringIds.set(v, id);
-    }
-  } else if (typeof v === 'object') {
-    id = objectIds.get(v);
-    if (id === undefined) {
-      id = nextId++;
-      objectIds.set(v, id);
-    }
-  } else {
-    return String(v);
-  }
-  return `#${id}`;
 }
