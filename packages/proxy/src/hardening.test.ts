@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { HttpServer, Service, ShutdownController, TlsSettings } from '@pingora-ts/core';
-import { startService } from '@pingora-ts/test-utils';
+import { rawRequest, startService } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   closeAll,
@@ -350,5 +350,91 @@ describe('upstream status line and default timeouts', () => {
     const origin = await startOrigin((_req, res) => res.end('ok'));
     const o = origin.peer().options;
     expect([o.connectionTimeout, o.readTimeout, o.writeTimeout]).toEqual([60_000, 60_000, 60_000]);
+  });
+});
+
+describe('absolute-form request targets', () => {
+  // An origin that records `url host` for every request.
+  async function recordingOrigin() {
+    const seen: string[] = [];
+    const origin = await startOrigin((req, res) => {
+      seen.push(`${req.url} ${req.headers.host}`);
+      res.end('ok');
+    });
+    return { origin, seen };
+  }
+
+  it('is rewritten to origin-form with Host from the authority, before any phase', async () => {
+    const { origin, seen } = await recordingOrigin();
+    const filtered: string[] = [];
+    const p = await startProxy({
+      requestFilter(session) {
+        const h = session.reqHeader();
+        filtered.push(`${h.uri} ${h.headers.get('host')}`);
+        return false;
+      },
+      upstreamPeer: () => origin.peer(),
+    });
+    const out = await rawRequest(
+      p.port,
+      'GET http://evil.example/x?y=1 HTTP/1.1\r\nHost: good.example\r\nConnection: close\r\n\r\n',
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 200 /);
+    expect(seen).toEqual(['/x?y=1 evil.example']);
+    expect(filtered).toEqual(['/x?y=1 evil.example']);
+  });
+
+  it.each([
+    ['http://a.example:8080/p?q=1', '/p?q=1 a.example:8080'],
+    ['https://a.example/p', '/p a.example'],
+    ['HTTP://a.example', '/ a.example'],
+    ['http://a.example?q=1', '/?q=1 a.example'],
+    ['http://[::1]:81/p', '/p [::1]:81'],
+  ])('%s → origin sees %s', async (target, want) => {
+    const { origin, seen } = await recordingOrigin();
+    const p = await startProxy({ upstreamPeer: () => origin.peer() });
+    const out = await rawRequest(
+      p.port,
+      `GET ${target} HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n`,
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 200 /);
+    expect(seen).toEqual([want]);
+  });
+
+  it('an HTTP/1.0 absolute-form request without Host gets one', async () => {
+    const { origin, seen } = await recordingOrigin();
+    const p = await startProxy({ upstreamPeer: () => origin.peer() });
+    const out = await rawRequest(p.port, 'GET http://a.example/p HTTP/1.0\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 200 /);
+    expect(seen).toEqual(['/p a.example']);
+  });
+
+  it.each([
+    ['ftp://x/', 'unsupported scheme'],
+    ['http://user@x/', 'invalid authority'],
+    ['http:///p', 'invalid authority'],
+    ['http://x:abc/', 'invalid authority'],
+  ])('%s → 400 before any origin traffic, with a log line', async (target, reason) => {
+    const { origin, seen } = await recordingOrigin();
+    const p = await startProxy({ upstreamPeer: () => origin.peer() });
+    const out = await rawRequest(p.port, `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(out).toMatch(/^HTTP\/1\.1 400 /);
+    expect(seen).toEqual([]);
+    expect(origin.connections).toBe(0);
+    await waitFor(() =>
+      p.logs.some(
+        (l) => l.level === 'warn' && l.msg.startsWith('rejected malformed request') && l.msg.includes(reason),
+      ),
+    );
+  });
+
+  it('origin-form requests are unchanged', async () => {
+    const { origin, seen } = await recordingOrigin();
+    const p = await startProxy({ upstreamPeer: () => origin.peer() });
+    const c = new RawClient(p.port).send('GET /a?b=http://c/ HTTP/1.1\r\nHost: good.example\r\n\r\n');
+    expect(await c.until(responses(1))).toMatch(/^HTTP\/1\.1 200 /);
+    c.send('GET //x/y HTTP/1.1\r\nHost: good.example\r\nConnection: close\r\n\r\n');
+    await c.untilClosed();
+    expect(seen).toEqual(['/a?b=http://c/ good.example', '//x/y good.example']);
   });
 });

@@ -327,7 +327,9 @@ export class HttpServer implements ServerApp {
             ? 'more than one Host field'
             : req.httpVersionMinor === 1 && !session.hasHost
               ? 'HTTP/1.1 request without Host'
-              : undefined;
+              : req.url !== undefined && req.url.charCodeAt(0) !== 0x2f /* '/' */
+                ? toOriginForm(req)
+                : undefined;
     if (bad !== undefined) {
       // llhttp takes "HTTP/2.0" (and no other version above 1.1): a version we do not speak is 505.
       // HTTP/0.9 has no fields (no Host to route on) and its clients read no status line: 400.
@@ -377,6 +379,44 @@ function listWithout(value: string, drop: (token: string) => boolean): string {
     .map((t) => t.trim())
     .filter((t) => t.length > 0 && !drop(t.toLowerCase()))
     .join(', ');
+}
+
+// scheme "://" authority, then the rest (path, query) of an absolute-form target.
+const ABSOLUTE_FORM = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
+// host [":" port]: a reg-name (no userinfo, no percent-encoding) or an IP literal.
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]+)(?::[0-9]{1,5})?$/;
+
+/**
+ * Rewrites an absolute-form request target (`GET http://a.example/x`) to origin-form (`/x`) with
+ * `Host` set from the target's authority, replacing any received Host (RFC 9112 §3.2.2: the server
+ * ignores it), so every phase and the origin see one host. CONNECT's authority-form and
+ * `OPTIONS *` are left alone. Returns why the target is refused, or undefined once rewritten.
+ */
+function toOriginForm(req: IncomingMessage): string | undefined {
+  const url = req.url!;
+  if (req.method === 'CONNECT' || (url === '*' && req.method === 'OPTIONS')) return undefined;
+  const m = ABSOLUTE_FORM.exec(url);
+  if (m === null) return 'invalid request target';
+  const scheme = m[1]!.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return `unsupported scheme in request target: ${scheme}`;
+  const authority = m[2]!;
+  if (!AUTHORITY.test(authority)) return 'invalid authority in request target';
+  const rest = m[3]!;
+  req.url = rest[0] === '/' ? rest : `/${rest}`; // empty, or a query or fragment right after the authority
+  const raw = req.rawHeaders;
+  let set = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'host') continue;
+    if (set) {
+      raw.splice(i, 2);
+      i -= 2;
+    } else {
+      raw[i + 1] = authority;
+      set = true;
+    }
+  }
+  if (!set) raw.unshift('Host', authority);
+  return undefined;
 }
 
 /**
