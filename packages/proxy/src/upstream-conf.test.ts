@@ -24,9 +24,6 @@ const CA = fx('ca.pem');
 
 afterEach(closeAll);
 
-type Seen = CallerSeen;
-const answer = answerWhoCalled;
-
 /** Listens (TCP on 127.0.0.1:0, or a Unix socket path) and closes with its connections after the test. */
 async function listen(
   server: net.Server,
@@ -58,7 +55,7 @@ function tlsOrigin(clientCa?: Buffer): Promise<{ port: number; connections: () =
   const opts: https.ServerOptions = { cert: fx('origin.test.pem'), key: fx('origin.test.key') };
   if (clientCa !== undefined)
     Object.assign(opts, { ca: clientCa, requestCert: true, rejectUnauthorized: true });
-  const s = https.createServer(opts, answer);
+  const s = https.createServer(opts, answerWhoCalled);
   s.on('tlsClientError', () => {});
   return listen(s);
 }
@@ -71,14 +68,14 @@ async function startConfProxy<Ctx>(conf: ProxyConf, inner: ProxyHttp<Ctx>): Prom
   return startService(service, new ShutdownController());
 }
 
-async function getSeen(port: number): Promise<{ status: number; seen: Seen | undefined }> {
+async function getSeen(port: number): Promise<{ status: number; seen: CallerSeen | undefined }> {
   const r = await request(`http://127.0.0.1:${port}/`);
-  return { status: r.status, seen: r.status === 200 ? (JSON.parse(r.body) as Seen) : undefined };
+  return { status: r.status, seen: r.status === 200 ? (JSON.parse(r.body) as CallerSeen) : undefined };
 }
 
 describe('httpProxyService reads the upstream keys of the server configuration', () => {
   it('client_bind_to_ipv4: the origin sees the configured source address', async () => {
-    const origin = await listen(http.createServer(answer));
+    const origin = await listen(http.createServer(answerWhoCalled));
     const conf = ServerConf.fromYaml('version: 1\nclient_bind_to_ipv4: ["127.0.0.2"]\n');
     const port = await startConfProxy(conf, {
       upstreamPeer: () => new HttpPeer(`127.0.0.1:${origin.port}`, false, ''),
@@ -89,7 +86,7 @@ describe('httpProxyService reads the upstream keys of the server configuration',
   });
 
   it("a peer's bindTo wins over client_bind_to_ipv4", async () => {
-    const origin = await listen(http.createServer(answer));
+    const origin = await listen(http.createServer(answerWhoCalled));
     const conf = new ServerConf({ clientBindToIpv4: ['127.0.0.2'] });
     const port = await startConfProxy(conf, {
       upstreamPeer: () => {
@@ -152,7 +149,7 @@ describe('client certificates and the upstream pool', () => {
 describe('Unix-socket peers', () => {
   it('the upstream digest names the socket path', async () => {
     const path = join(tmpdir(), `pingora-ts-proxy-uds-${process.pid}-${Date.now()}.sock`);
-    await listen(http.createServer(answer), path);
+    await listen(http.createServer(answerWhoCalled), path);
     const digests: UpstreamDigest[] = [];
     const peers: string[] = [];
     const port = await startConfProxy(new ServerConf(), {

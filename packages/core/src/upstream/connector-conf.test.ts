@@ -27,9 +27,6 @@ const CA = fx('ca.pem');
 
 afterEach(closeAll);
 
-type Seen = CallerSeen;
-const answer = answerWhoCalled;
-
 async function listening(server: http.Server, where: { path: string } | { port: 0; host: string }) {
   const sockets = new Set<net.Socket>();
   server.on('connection', (c: net.Socket) => {
@@ -50,7 +47,7 @@ async function listening(server: http.Server, where: { path: string } | { port: 
 
 /** A plain HTTP origin (on 127.0.0.1, or `'::'` for both families) that answers what it saw. */
 async function plainOrigin(host = '127.0.0.1'): Promise<number> {
-  const s = http.createServer(answer);
+  const s = http.createServer(answerWhoCalled);
   await listening(s, { port: 0, host });
   return (s.address() as net.AddressInfo).port;
 }
@@ -61,7 +58,7 @@ async function tlsOrigin(clientCa?: Buffer): Promise<{ port: number; handshakes:
   const opts: https.ServerOptions = { cert: fx('origin.test.pem'), key: fx('origin.test.key') };
   if (clientCa !== undefined)
     Object.assign(opts, { ca: clientCa, requestCert: true, rejectUnauthorized: true });
-  const s = https.createServer(opts, answer);
+  const s = https.createServer(opts, answerWhoCalled);
   s.on('secureConnection', () => o.handshakes++);
   s.on('tlsClientError', () => {});
   await listening(s, { port: 0, host: '127.0.0.1' });
@@ -70,7 +67,7 @@ async function tlsOrigin(clientCa?: Buffer): Promise<{ port: number; handshakes:
 }
 
 /** One GET on `conn`; resolves with the status and what the origin saw. */
-function get(conn: UpstreamSession): Promise<{ status: number; seen: Seen }> {
+function get(conn: UpstreamSession): Promise<{ status: number; seen: CallerSeen }> {
   return new Promise((resolve, reject) => {
     let status = 0;
     let body = '';
@@ -78,7 +75,7 @@ function get(conn: UpstreamSession): Promise<{ status: number; seen: Seen }> {
       onResponseHeader: (h) => (status = h.status),
       onResponseBody: (c) => (body += c),
       onResponseTrailers: () => {},
-      onResponseEnd: () => resolve({ status, seen: JSON.parse(body) as Seen }),
+      onResponseEnd: () => resolve({ status, seen: JSON.parse(body) as CallerSeen }),
       onError: reject,
     };
     const req = RequestHeader.build('GET', '/');
@@ -88,7 +85,7 @@ function get(conn: UpstreamSession): Promise<{ status: number; seen: Seen }> {
 }
 
 /** A full exchange through `c`; the session goes back to the pool. */
-async function exchange(c: Connector, peer: HttpPeer): Promise<{ reused: boolean; seen: Seen }> {
+async function exchange(c: Connector, peer: HttpPeer): Promise<{ reused: boolean; seen: CallerSeen }> {
   const [conn, reused] = await c.getHttpSession(peer);
   const { status, seen } = await get(conn);
   expect(status).toBe(200);
@@ -244,7 +241,7 @@ describe('pool keys compare TLS material by content', () => {
 describe('Unix-socket peers', () => {
   it('print and key by their path', async () => {
     const path = join(tmpdir(), `pingora-ts-uds-${process.pid}-${Date.now()}.sock`);
-    const s = http.createServer(answer);
+    const s = http.createServer(answerWhoCalled);
     await listening(s, { path });
     const peer = HttpPeer.newUds(path, false, '');
     expect(String(peer.address)).toBe(path);
