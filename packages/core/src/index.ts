@@ -42,26 +42,22 @@ export type { HttpResponse, ServeHttp } from './apps/serve-http.js';
 export { H1ServerSession } from './protocols/h1-server-session.js';
 export type {
   HttpServerSession,
+  RequestBodyReader,
   RequestBodySink,
   SessionTiming,
 } from './protocols/server-session.js';
 export { SocketAddr, formatHostPort } from './socket-addr.js';
-export { H1ResponseParser } from './protocols/h1-response-parser.js';
-export type {
-  BodyFraming,
-  ParsedResponseHead,
-  ResponseParserLimits,
-  ResponseParserSink,
-} from './protocols/h1-response-parser.js';
 export { H1ClientSession } from './protocols/h1-client.js';
 export { ClientSession } from './protocols/client-session.js';
 export type {
+  BodyMode,
   ExchangeTiming,
   ExchangeTimeouts,
   RequestBodyMode,
+  UpstreamResponseFacts,
   UpstreamResponseHandler,
   UpstreamSession,
-} from './protocols/h1-client.js';
+} from './protocols/upstream-session.js';
 export { H2ServerSession, scanRequestFields } from './protocols/h2-server-session.js';
 export type { H2DownstreamConnection, H2RequestScan } from './protocols/h2-server-session.js';
 export {
@@ -84,11 +80,28 @@ export {
   peerAddress,
 } from './upstream/peer.js';
 export type { PeerAddress, PeerAddressInit } from './upstream/peer.js';
-export { ALPN, PeerOptions } from './upstream/peer-options.js';
-export type { CertKey, TcpKeepalive } from './upstream/peer-options.js';
+export { PeerOptions } from './upstream/peer-options.js';
+export type { TcpKeepalive } from './upstream/peer-options.js';
+// One definition for listeners and peers: tls-openssl's.
+export { ALPN } from '@pingora-ts/tls-openssl';
+export type { CertKey, Pem } from '@pingora-ts/tls-openssl';
 export { Connector } from './upstream/connector.js';
 export type { ConnectorConf, ConnectorOptions, ConnectorStats } from './upstream/connector.js';
 export { ConnectionPool } from './upstream/pool.js';
 export { connectPeer } from './upstream/connect.js';
 export type { ConnectDefaults, ConnectTiming } from './upstream/connect.js';
 export { tlsConnectOptions } from './upstream/tls-options.js';
+
+// --- HTTP modules ---
+export type { HttpModule, HttpModuleBuilder, ModuleBodyResult } from './modules/http/module.js';
+export { HttpModuleCtx, HttpModules } from './modules/http/modules.js';
+
+// --- HTTP modules: response compression ---
+export { ResponseCompression } from './modules/http/compression/response-compression.js';
+export type {
+  CompressionAction,
+  CompressionInfo,
+  ResponseCompressionOptions,
+} from './modules/http/compression/response-compression.js';
+export { ResponseCompressionBuilder } from './modules/http/compression/builder.js';
+export type { CompressionAlgorithm } from './modules/http/compression/algorithm.js';

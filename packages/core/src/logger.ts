@@ -34,12 +34,14 @@ export interface LogFn {
 }
 
 /**
- * The logger every pingora-ts package accepts. A pino `Logger` satisfies it as is.
+ * The logger every pingora-ts package accepts, defined once here: packages above core import it
+ * from `@pingora-ts/core`. A pino `Logger` satisfies it as is. `@pingora-ts/test-utils`, which
+ * depends on no workspace package, mirrors it as `TestLogger`; the load-balancing tests pass that
+ * logger where this type is required, so the two cannot drift apart unnoticed.
  *
  * @example
  * ```ts
  * import pino from 'pino';
-import { type LineSink, prettyDestination } from './log-format.js';
  * const logger: Logger = pino({ level: 'debug' });
  * logger.child({ service: 'proxy' }).info({ port: 6188 }, 'listening');
  * ```

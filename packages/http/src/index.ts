@@ -49,6 +49,14 @@ export {
 } from './h2.js';
 export type { H2Headers, H2RequestOptions } from './h2.js';
 export {
+  H2_RAW_REQUEST_HEADERS,
+  H2_RAW_RESPONSE_HEADERS,
+  toH2RequestRaw,
+  toH2ResponseRaw,
+  toH2Trailers,
+  withoutPseudoHeaders,
+} from './h2-raw.js';
+export {
   isToken,
   isValidHeaderValue,
   validateHeaderName,

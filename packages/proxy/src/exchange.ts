@@ -5,15 +5,18 @@
  * per chunk.
  */
 import type {
+  HttpModuleCtx,
   HttpPeer,
-  ParsedResponseHead,
+  UpstreamResponseFacts,
   UpstreamResponseHandler,
   UpstreamSession,
 } from '@pingora-ts/core';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
-import { type RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import { BodyStreamStage, type StageOwner } from './body-stream.js';
 import { type Phases, phaseError } from './phases.js';
-import type { BodyTarget } from './request-body.js';
+import { runResponseHeaderFilters } from './response-header-filters.js';
+import { type ForwarderOwner, RequestBodyForwarder } from './request-forwarder.js';
 import type { Session } from './session.js';
 import { tunnel } from './tunnel.js';
 
@@ -31,13 +34,24 @@ export type AttemptDone = (error: PingoraError | undefined) => void;
 const END = Symbol('end');
 
 /** @internal */
-export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
+export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, StageOwner {
   private settled = false;
+  // Modules and streams on the body paths (see ./body-stream.ts); unset for a plain exchange.
+  private modBody: HttpModuleCtx | undefined = undefined;
+  private decoder: BodyStreamStage | undefined = undefined;
+  private encoder: BodyStreamStage | undefined = undefined;
+  private encoderTrailers: string[] | undefined = undefined;
+  // The latest chunk for the module stream, held for one microtask: when the end follows in the
+  // same turn (an HTTP/1.1 body's last chunk), chunk and end go in as one `end(chunk)`, which
+  // saves the stream a flush round trip to the zlib thread pool (~25 % of a small response's cost).
+  private encoderHeld: Buffer | undefined = undefined;
+  private flushHeld: (() => void) | undefined = undefined;
+  // The upstream connection went back to the pool: a later failure must not destroy it.
+  private released = false;
   private headerWritten = false;
   // Body events held back while an async response-header phase runs.
   private queue: Array<Buffer | typeof END> | undefined;
   private trailers: string[] | undefined;
-  private bodyChain: Promise<void> | undefined;
   private headRequest = false;
   // Bytes still expected of a Content-Length body (-1 when the length is not known or not
   // tracked). The chunk that completes it is held and written together with the end of the
@@ -62,113 +76,50 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     this.session.downstream.onClientGone(this.onClientGone);
     // PeerOptions carries readTimeout/writeTimeout itself: no timeouts object per attempt.
     this.conn.sendRequest(req, this, bodyMode, this.peer.options);
-    if (bodyMode !== 'none') this.session.body.attach(this);
-  }
-
-  // --- request body (BodyTarget) ---
-
-  onBodyChunk(chunk: Buffer): void {
-    if (this.settled) return;
-    const filter = this.phases.requestBodyFilter;
-    if (filter === null && this.bodyChain === undefined) {
-      this.sendBody(chunk);
-      return;
-    }
-    this.filterBody(chunk, false);
-  }
-
-  onBodyEnd(rawTrailers: string[] | undefined): void {
-    if (this.settled) return;
-    if (this.phases.requestBodyFilter === null && this.bodyChain === undefined) {
-      this.conn.finishBody(rawTrailers);
-      return;
-    }
-    this.filterBody(undefined, true, rawTrailers);
-  }
-
-  onBodyError(error: PingoraError): void {
-    this.abort(error);
-  }
-
-  // Filters may be async: chunks are chained so they reach the upstream in order.
-  private filterBody(chunk: Buffer | undefined, end: boolean, trailers?: string[]): void {
-    const run = (): void | Promise<void> => {
-      if (this.settled) return;
-      let r: unknown;
-      try {
-        r = this.phases.requestBodyFilter!(this.session, chunk, end, this.ctx);
-      } catch (e) {
-        this.abort(phaseError(e, 'requestBodyFilter'));
-        return;
-      }
-      const apply = (out: unknown) => {
-        if (this.settled) return;
-        const c = out === undefined ? chunk : (out as Buffer | null);
-        if (c !== null && c !== undefined) this.sendBody(c);
-        if (end) this.conn.finishBody(trailers);
-      };
-      if (r instanceof Promise) {
-        this.session.body.pause();
-        return r.then(
-          (out) => {
-            apply(out);
-            this.session.body.resume();
-          },
-          (e) => this.abort(phaseError(e, 'requestBodyFilter')),
-        );
-      }
-      apply(r);
-    };
-    if (this.bodyChain !== undefined) {
-      this.bodyChain = this.bodyChain.then(run);
-      return;
-    }
-    const r = run();
-    if (r instanceof Promise) this.bodyChain = r;
-  }
-
-  private sendBody(chunk: Buffer): void {
-    if (!this.conn.writeBody(chunk)) {
-      this.session.body.pause();
-      this.conn.onDrain(this.onUpstreamDrain);
+    if (bodyMode !== 'none') {
+      const mods = this.session.downstreamModules;
+      const s = this.session;
+      const filtered = mods?.hasRequestBodyFilter ? mods : undefined;
+      s.body.attach(new RequestBodyForwarder(this, this.phases, s, this.ctx, this.conn, filtered));
     }
   }
-
-  private readonly onUpstreamDrain = (): void => {
-    if (!this.settled) this.session.body.resume();
-  };
 
   // --- response (UpstreamResponseHandler) ---
 
-  onResponseHeader(head: ParsedResponseHead): void {
+  // An origin's 103 goes to the client ahead of the final head (a proxy forwards 1xx); the
+  // session drops what the client cannot take.
+  onInformational(resp: ResponseHeader): void {
+    if (this.settled || this.headerWritten || resp.status !== 103) return;
+    resp.stripHopByHop();
+    this.session.downstream.writeInformationalResponse(resp);
+  }
+
+  onResponseHeader(resp: ResponseHeader, head: UpstreamResponseFacts): void {
     const t = this.conn.timing;
     if (t.firstByte !== 0) this.session.upstreamFirstByte = t.firstByte - t.requestSent;
-    const resp =
-      this.conn.httpVersion === 2
-        ? ResponseHeader.fromRawNoCase(head.status, head.rawHeaders, '2')
-        : ResponseHeader.fromRaw(
-            head.status,
-            head.rawHeaders,
-            head.reason,
-            head.minorVersion === 0 ? '1.0' : '1.1',
-          );
     resp.stripHopByHop(head.upgrade ? { keepUpgrade: true } : undefined);
-    const noBody = head.framing === 'none' || this.headRequest;
+    const noBody = head.body === 'none' || this.headRequest;
     // A body filter may change the length, so the downstream framing is left to node (chunked).
     if (!noBody && this.phases.hasResponseBodyFilter) resp.removeHeader('Content-Length');
     // Only the HTTP/1.1 parser reports the end in the same call as the chunk that completes the
     // length. An HTTP/2 stream ends in a later event, or never (an origin that forgets END_STREAM):
     // holding its last chunk for the end would keep the whole body from the client until a timeout.
-    else if (!noBody && head.framing === 'length' && this.conn.httpVersion === 1)
+    else if (!noBody && head.body === 'length' && this.conn.httpVersion === 1)
       this.bodyRemaining = head.contentLength;
     const p = this.phases;
-    if (p.upstreamResponseFilter === null && p.responseFilter === null) {
+    const s = this.session;
+    if (
+      p.upstreamResponseFilter === null &&
+      p.responseFilter === null &&
+      s.downstreamModules === undefined &&
+      s.upstreamCompressionCtx === undefined
+    ) {
       this.writeHeader(resp, noBody && !head.upgrade);
       return;
     }
-    const r = this.runHeaderFilters(resp);
+    const r = runResponseHeaderFilters(p, s, this.ctx, resp, noBody);
     if (r === undefined) {
-      this.writeHeader(resp, noBody && !head.upgrade);
+      this.headerReady(resp, noBody, head.upgrade);
       return;
     }
     this.queue = [];
@@ -176,12 +127,13 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     r.then(
       () => {
         if (this.settled) return;
-        this.writeHeader(resp, noBody && !head.upgrade);
+        this.headerReady(resp, noBody, head.upgrade);
+        if (this.settled) return;
         const q = this.queue!;
         this.queue = undefined;
         for (const item of q) {
-          if (item === END) this.finishResponse();
-          else this.forwardBody(item);
+          if (item === END) this.takeEnd();
+          else this.takeBody(item);
         }
         this.conn.resumeResponse();
       },
@@ -189,39 +141,31 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     );
   }
 
-  // Runs upstreamResponseFilter then responseFilter; returns a promise only if one of them did.
-  // A failure rejects already tagged with the phase that failed.
-  private runHeaderFilters(resp: ResponseHeader): Promise<void> | undefined {
-    const up = this.phases.upstreamResponseFilter;
-    if (up === null) return this.runResponseFilter(resp);
-    let r: unknown;
-    try {
-      r = up(this.session, resp, this.ctx);
-    } catch (e) {
-      return Promise.reject(phaseError(e, 'upstreamResponseFilter'));
+  // The header filters ran: set up the body path (streams, module body filters), then write.
+  private headerReady(resp: ResponseHeader, noBody: boolean, upgrade: boolean): void {
+    if (!noBody && !upgrade) {
+      try {
+        this.setUpBodyPath(resp);
+      } catch (e) {
+        this.failed(phaseError(e, 'responseBodyStream'));
+        return;
+      }
     }
-    if (!(r instanceof Promise)) return this.runResponseFilter(resp);
-    return r.then(
-      () => this.runResponseFilter(resp),
-      (e: unknown) => {
-        throw phaseError(e, 'upstreamResponseFilter');
-      },
-    );
+    this.writeHeader(resp, noBody && !upgrade);
   }
 
-  private runResponseFilter(resp: ResponseHeader): Promise<void> | undefined {
-    const down = this.phases.responseFilter;
-    if (down === null) return undefined;
-    let r: unknown;
-    try {
-      r = down(this.session, resp, this.ctx);
-    } catch (e) {
-      return Promise.reject(phaseError(e, 'responseFilter'));
-    }
-    if (!(r instanceof Promise)) return undefined;
-    return r.then(undefined, (e: unknown) => {
-      throw phaseError(e, 'responseFilter');
-    });
+  // A stream or a module body filter may change the body, so its length goes (node chunks it).
+  private setUpBodyPath(resp: ResponseHeader): void {
+    const s = this.session;
+    const mods = s.downstreamModules;
+    const dec = s.upstreamCompressionCtx?.responseBodyStream();
+    const enc = mods?.responseBodyStream();
+    if (mods?.hasResponseBodyFilter) this.modBody = mods;
+    if (dec === undefined && enc === undefined && this.modBody === undefined) return;
+    resp.removeHeader('Content-Length');
+    this.bodyRemaining = -1;
+    if (dec !== undefined) this.decoder = new BodyStreamStage(dec, this, 'upstream compression', true);
+    if (enc !== undefined) this.encoder = new BodyStreamStage(enc, this, 'downstream modules', false);
   }
 
   private writeHeader(resp: ResponseHeader, endOfStream: boolean): void {
@@ -232,12 +176,36 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   onResponseBody(chunk: Buffer): void {
     if (this.settled) return;
     if (this.queue !== undefined) this.queue.push(chunk);
+    else this.takeBody(chunk);
+  }
+
+  // An upstream body chunk enters the path: through the upstream decompressor if there is one.
+  private takeBody(chunk: Buffer): void {
+    this.session.upstreamBodyBytesReceived += chunk.length;
+    if (this.decoder !== undefined) this.decoder.write(chunk);
     else this.forwardBody(chunk);
   }
 
+  private takeEnd(): void {
+    const dec = this.decoder;
+    if (dec === undefined) {
+      this.finishResponse();
+      return;
+    }
+    // The upstream is done: pooled now, not once a slow client let the decoder flush.
+    this.releaseUpstream();
+    dec.end();
+  }
+
+  private releaseUpstream(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.releaseHttpSession(this.conn, this.peer);
+  }
+
+  // User body filters, module body filters, then the module stream or the client.
   private forwardBody(chunk: Buffer | undefined): void {
     const s = this.session;
-    if (chunk !== undefined) s.upstreamBodyBytesReceived += chunk.length;
     let c: Buffer | null | undefined = chunk;
     const p = this.phases;
     if (p.hasResponseBodyFilter) {
@@ -251,7 +219,19 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
         return;
       }
     }
+    if (this.modBody !== undefined && c !== null && c !== undefined) {
+      try {
+        c = applyFilter(this.modBody.responseBodyFilter(c, false), c);
+      } catch (e) {
+        this.failed(phaseError(e, 'downstream modules responseBodyFilter'));
+        return;
+      }
+    }
     if (c === null || c === undefined) return;
+    if (this.encoder !== undefined) {
+      this.holdForEncoder(c);
+      return;
+    }
     if (this.bodyRemaining > 0) {
       this.bodyRemaining -= c.length;
       if (this.bodyRemaining === 0) {
@@ -260,14 +240,109 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
       }
     }
     if (!s.downstream.writeResponseBody(c, false)) {
-      this.conn.pauseResponse();
+      this.pauseFeed();
       s.downstream.onResponseDrain(this.onDownstreamDrain);
     }
   }
 
+  private holdForEncoder(chunk: Buffer): void {
+    const prev = this.encoderHeld;
+    this.encoderHeld = chunk;
+    if (prev !== undefined) {
+      this.encoder!.write(prev);
+      return;
+    }
+    let f = this.flushHeld;
+    if (f === undefined) {
+      f = this.flushHeld = () => {
+        const held = this.encoderHeld;
+        this.encoderHeld = undefined;
+        if (held !== undefined && !this.settled) this.encoder?.write(held);
+      };
+    }
+    queueMicrotask(f);
+  }
+
   private readonly onDownstreamDrain = (): void => {
-    if (!this.settled) this.conn.resumeResponse();
+    if (this.settled) return;
+    if (this.encoder !== undefined) this.encoder.resumeOutput();
+    else this.resumeFeed();
   };
+
+  // What feeds forwardBody: the upstream decompressor when there is one, else the upstream (never
+  // once released: the pool may have handed the connection to another request).
+  private pauseFeed(): void {
+    if (this.decoder !== undefined) this.decoder.pauseOutput();
+    else if (!this.released) this.conn.pauseResponse();
+  }
+
+  private resumeFeed(): void {
+    if (this.decoder !== undefined) this.decoder.resumeOutput();
+    else if (!this.released) this.conn.resumeResponse();
+  }
+
+  // --- body streams (StageOwner) ---
+
+  stageData(stage: BodyStreamStage, chunk: Buffer): void {
+    if (this.settled) return;
+    if (stage === this.decoder) {
+      this.forwardBody(chunk);
+      return;
+    }
+    // The stream's latest output is held for one turn (see flushOutput): when the stream ends in
+    // that turn, the last bytes and the end of the response leave in one write.
+    const prev = this.finalChunk;
+    this.finalChunk = chunk;
+    if (prev !== undefined) this.writeOutput(stage, prev);
+    else {
+      let f = this.flushOutput;
+      if (f === undefined) f = this.flushOutput = () => this.flushHeldOutput();
+      queueMicrotask(f);
+    }
+  }
+
+  private flushOutput: (() => void) | undefined = undefined;
+
+  private flushHeldOutput(): void {
+    const held = this.finalChunk;
+    const enc = this.encoder;
+    if (held === undefined || enc === undefined || this.settled) return;
+    this.finalChunk = undefined;
+    this.writeOutput(enc, held);
+  }
+
+  private writeOutput(stage: BodyStreamStage, chunk: Buffer): void {
+    const d = this.session.downstream;
+    if (!d.writeResponseBody(chunk, false)) {
+      stage.pauseOutput();
+      d.onResponseDrain(this.onDownstreamDrain);
+    }
+  }
+
+  stageEnd(stage: BodyStreamStage): void {
+    if (this.settled) return;
+    if (stage === this.decoder) {
+      this.finishResponse();
+      return;
+    }
+    this.encoder = undefined;
+    this.writeEnd(undefined, this.encoderTrailers, undefined);
+  }
+
+  stageError(_stage: BodyStreamStage, error: PingoraError): void {
+    this.failed(error);
+  }
+
+  pauseInput(stage: BodyStreamStage): void {
+    if (stage !== this.decoder) this.pauseFeed();
+    else if (!this.released) this.conn.pauseResponse();
+  }
+
+  resumeInput(stage: BodyStreamStage): void {
+    if (this.settled) return;
+    if (stage !== this.decoder) this.resumeFeed();
+    else if (!this.released) this.conn.resumeResponse();
+  }
 
   onResponseTrailers(rawTrailers: string[]): void {
     try {
@@ -282,7 +357,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   onResponseEnd(): void {
     if (this.settled) return;
     if (this.queue !== undefined) this.queue.push(END);
-    else this.finishResponse();
+    else this.takeEnd();
   }
 
   private finishResponse(): void {
@@ -302,8 +377,16 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
         return;
       }
     }
+    if (this.modBody !== undefined) {
+      try {
+        last = applyFilter(this.modBody.responseBodyFilter(last ?? undefined, true), last ?? undefined);
+      } catch (e) {
+        this.failed(phaseError(e, 'downstream modules responseBodyFilter'));
+        return;
+      }
+    }
     // The upstream is done with: back to the pool before the client has read everything.
-    this.owner.releaseHttpSession(this.conn, this.peer);
+    this.releaseUpstream();
     const trailers = this.trailers;
     if (trailers !== undefined && p.responseTrailerFilter !== null) {
       let r: unknown;
@@ -326,7 +409,40 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
     this.endDownstream(last, trailers, undefined);
   }
 
+  // The modules' trailer filters, then the end: through the module stream when there is one
+  // (trailers follow once it has flushed), else straight to the client.
   private endDownstream(
+    last: Buffer | null | undefined,
+    trailers: string[] | undefined,
+    asBody: Buffer | undefined,
+  ): void {
+    if (this.settled) return;
+    const mods = this.session.downstreamModules;
+    if (mods !== undefined && trailers !== undefined && asBody === undefined) {
+      try {
+        mods.responseTrailerFilter(trailers);
+      } catch (e) {
+        this.settle(phaseError(e, 'downstream modules responseTrailerFilter'));
+        return;
+      }
+    }
+    const enc = this.encoder;
+    if (enc === undefined) {
+      this.writeEnd(last, trailers, asBody);
+      return;
+    }
+    this.encoderTrailers = asBody === undefined ? trailers : undefined;
+    let tail = this.encoderHeld;
+    this.encoderHeld = undefined;
+    for (const c of [last, asBody]) {
+      if (!c) continue;
+      if (tail !== undefined) enc.write(tail);
+      tail = c;
+    }
+    enc.end(tail);
+  }
+
+  private writeEnd(
     last: Buffer | null | undefined,
     trailers: string[] | undefined,
     asBody: Buffer | undefined,
@@ -368,22 +484,30 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
 
   // --- endings ---
 
-  private readonly onClientGone = (): void => {
+  // `reason` is set when the session cut the client itself (a downstream write timeout).
+  private readonly onClientGone = (reason: PingoraError | undefined): void => {
     if (this.settled) return;
-    this.abort(PingoraError.explain(ErrorType.ConnectionClosed, 'client closed the connection').asDown());
+    this.abortAttempt(
+      reason ?? PingoraError.explain(ErrorType.ConnectionClosed, 'client closed the connection').asDown(),
+    );
   };
 
-  /** The client side failed: drop the upstream connection (it may be mid-request). */
-  private abort(error: PingoraError): void {
+  /** @internal The attempt is over. */
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
+  /** @internal The client side failed: drop the upstream connection (it may be mid-request). */
+  abortAttempt(error: PingoraError): void {
     if (this.settled) return;
-    this.conn.destroy();
+    if (!this.released) this.conn.destroy();
     this.settle(error.setRetry(false));
   }
 
   /** The upstream side failed. */
   private failed(error: PingoraError): void {
     if (this.settled) return;
-    this.conn.destroy();
+    if (!this.released) this.conn.destroy();
     let e = error;
     const p = this.phases;
     if (p.errorWhileProxy !== null) e = p.errorWhileProxy(this.peer, this.session, e, this.ctx, this.reused);
@@ -397,6 +521,11 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, BodyTarget {
   private settle(error: PingoraError | undefined): void {
     if (this.settled) return;
     this.settled = true;
+    if (error !== undefined) {
+      // Streams of a failed response are freed now (no zlib handle waits for the client).
+      this.decoder?.destroy();
+      this.encoder?.destroy();
+    }
     const s = this.session;
     if (s.upstreamTotal < 0) s.upstreamTotal = performance.now() - s.upstreamStart;
     this.session.bodyIfUsed?.detach();

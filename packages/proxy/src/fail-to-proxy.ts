@@ -24,8 +24,8 @@ export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The status for `error`: `HTTPStatus(code)` → code; upstream timeout → 504; other upstream → 502;
- * downstream read timeout → 408; downstream read/write/closed → 0 (no response possible); other
- * downstream → 400; else 500.
+ * downstream read timeout → 408; downstream read/write error, write timeout or closed → 0 (no
+ * response possible); other downstream → 400; else 500.
  */
 export function errorStatus(error: PingoraError): number {
   const t = error.type;
@@ -35,7 +35,8 @@ export function errorStatus(error: PingoraError): number {
       return TIMEOUTS.has(error.rootType()) || TIMEOUTS.has(t) ? 504 : 502;
     case 'Downstream':
       if (t === ErrorType.ReadTimedout) return 408;
-      return CLIENT_GONE.has(t) ? 0 : 400;
+      // A client cut for not reading its response (write timeout, minimum send rate) is gone too.
+      return CLIENT_GONE.has(t) || t === ErrorType.WriteTimedout ? 0 : 400;
     default:
       return 500;
   }

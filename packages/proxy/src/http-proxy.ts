@@ -5,13 +5,14 @@
  */
 import {
   Connector,
-  HttpServer,
+  type HttpModuleCtx,
+  HttpModules,
   type HttpServerApp,
   type HttpServerOptions,
   type HttpServerSession,
   type HttpPeer,
   type Logger,
-  Service,
+  ResponseCompressionBuilder,
   type ShutdownWatch,
   type UpstreamSession,
   defaultLogger,
@@ -45,22 +46,6 @@ export interface HttpProxyOptions {
    * timeout that cuts quiet WebSockets is a known complaint about Pingora.
    */
   tunnelIdleTimeout?: number;
-}
-
-/**
- * The subset of `ServerConf` the proxy reads: the retry cap, and for its upstream connector the
- * pool size, the source addresses (`client_bind_to_ipv4` / `_ipv6`) and the default upstream CA
- * (`ca_file`).
- */
-export interface ProxyConf {
-  maxRetries?: number;
-  upstreamKeepalivePoolSize?: number;
-  /** `client_bind_to_ipv4`: source addresses of upstream IPv4 connections (random pick). */
-  clientBindToIpv4?: readonly string[];
-  /** `client_bind_to_ipv6`: source addresses of upstream IPv6 connections (random pick). */
-  clientBindToIpv6?: readonly string[];
-  /** `ca_file`: CAs of TLS peers that set no `options.ca`; read when the service is built. */
-  caFile?: string;
 }
 
 const KEEP_UPGRADE = { keepUpgrade: true } as const;
@@ -112,6 +97,11 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   readonly connector: Connector;
   readonly maxRetries: number;
   readonly logger: Logger;
+  /**
+   * The modules every request runs (Pingora's `downstream_modules`), filled once by
+   * `initDownstreamModules` when the proxy is built.
+   */
+  readonly downstreamModules: HttpModules;
   private readonly phases: Phases<Ctx>;
   readonly tunnelIdleTimeout: number | undefined;
 
@@ -126,6 +116,12 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     this.serverOptions = { logger: this.logger, ...options.serverOptions };
     this.connector =
       options.connector ?? new Connector({ keepalivePoolSize: options.upstreamKeepalivePoolSize ?? 128 });
+    this.downstreamModules = new HttpModules();
+    // As Pingora: the default registers response compression, disabled (a request may turn it on);
+    // a user's initDownstreamModules replaces that default.
+    if (typeof inner.initDownstreamModules === 'function')
+      inner.initDownstreamModules(this.downstreamModules);
+    else this.downstreamModules.addModule(ResponseCompressionBuilder.enable(0));
   }
 
   processNewHttp(downstream: HttpServerSession, shutdown: ShutdownWatch): Promise<void> {
@@ -147,11 +143,23 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     let error: PingoraError | undefined;
     // The phase running now, named in the error log if it throws (a constant string: no cost).
     let phase = 'newCtx';
+    let mods: HttpModuleCtx | undefined;
     try {
+      // No registered module: nothing is built or run for the request.
+      if (!this.downstreamModules.isEmpty) {
+        phase = 'downstream modules init';
+        mods = session.downstreamModules = this.downstreamModules.buildCtx();
+        phase = 'newCtx';
+      }
       if (p.newCtx !== null) ctx = p.newCtx();
       if (p.earlyRequestFilter !== null) {
         phase = 'earlyRequestFilter';
         const r = p.earlyRequestFilter(session, ctx);
+        if (isPromise(r)) await r;
+      }
+      if (mods !== undefined) {
+        phase = 'downstream modules requestHeaderFilter';
+        const r = mods.requestHeaderFilter(session.reqHeader());
         if (isPromise(r)) await r;
       }
       let answered = false;
@@ -187,7 +195,17 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     } catch (e) {
       error = phaseError(e, phase);
     }
+    const written = session.moduleResponse;
+    if (written !== undefined) {
+      // A response the user wrote through a module stream goes out before the done filter frees it.
+      const out = written.settled();
+      if (out !== undefined) await out;
+      if (written.failure !== undefined && error === undefined) {
+        error = phaseError(written.failure, 'downstream modules (written response)');
+      }
+    }
     if (error !== undefined) await this.handleError(session, ctx, error);
+    if (mods !== undefined || session.upstreamCompressionCtx !== undefined) this.responseDone(session);
     if (p.logging !== null) {
       try {
         const r = p.logging(session, error, ctx);
@@ -196,6 +214,13 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
         this.logger.error({ err: e }, `logging failed: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+  }
+
+  // The request is over (sent, failed or abandoned): modules release what they hold, and a
+  // stream that did not finish is destroyed.
+  private responseDone(session: Session): void {
+    doneFilter(session, session.downstreamModules);
+    doneFilter(session, session.upstreamCompressionCtx);
   }
 
   /**
@@ -323,6 +348,8 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     return new Promise<PingoraError | undefined>((resolve: AttemptDone) => {
       try {
         const up = prepared ?? this.upstreamRequest(session, conn);
+        // Pingora's upstream compression reads the request as it goes upstream (its Accept-Encoding).
+        session.upstreamCompressionCtx?.requestHeaderFilter(up);
         new Exchange(p, session, ctx, conn, peer, reused, this, resolve).start(
           up,
           this.bodyMode(session, up),
@@ -341,6 +368,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
     if (!session.downstream.hasRequestBody) return 'none';
     const keepLength =
       this.phases.requestBodyFilter === null &&
+      session.downstreamModules?.hasRequestBodyFilter !== true &&
       !session.body.consumed &&
       up.headers.get('content-length') !== undefined;
     return keepLength ? 'length' : 'stream';
@@ -411,6 +439,17 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   }
 }
 
+function doneFilter(session: Session, mods: HttpModuleCtx | undefined): void {
+  try {
+    mods?.responseDoneFilter();
+  } catch (e) {
+    session.logger.error(
+      { err: e },
+      `responseDoneFilter failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
 function digestOf(conn: UpstreamSession, peer: HttpPeer, reused: boolean): UpstreamDigest {
   const s = conn.socket as import('node:tls').TLSSocket;
   const a = peer.address;
@@ -427,44 +466,4 @@ function digestOf(conn: UpstreamSession, peer: HttpPeer, reused: boolean): Upstr
     d.tls = { protocol: s.getProtocol(), alpn: s.alpnProtocol, cipher: s.getCipher()?.name };
   }
   return d;
-}
-
-/**
- * Pingora's `http_proxy_service`: a listening `Service` named "Pingora HTTP Proxy Service" that
- * proxies with `inner`. Add listeners with `addTcp`/`addUds`, then `server.addService(service)`.
- * Unless `options.connector` is given, its connector follows `conf` (Pingora's
- * `ConnectorOptions::from_server_conf`): `upstream_keepalive_pool_size`, `client_bind_to_ipv4` /
- * `_ipv6` and `ca_file` (read now; an unreadable file throws a `FileReadError` naming it).
- *
- * @example
- * ```ts
- * const server = new Server();
- * server.bootstrap();
- * const proxy = httpProxyService(server.configuration, {
- *   upstreamPeer: () => new HttpPeer('127.0.0.1:3000', false, ''),
- * });
- * proxy.addTcp('0.0.0.0:6188');
- * server.addService(proxy);
- * await server.runForever();
- * ```
- */
-export function httpProxyService<Ctx>(
-  conf: ProxyConf,
-  inner: ProxyHttp<Ctx>,
-  options: HttpProxyOptions & { name?: string } = {},
-): Service<HttpServer> {
-  const proxy = new HttpProxy(inner, {
-    maxRetries: conf.maxRetries,
-    upstreamKeepalivePoolSize: conf.upstreamKeepalivePoolSize,
-    ...options,
-    connector:
-      options.connector ??
-      Connector.fromServerConf({
-        upstreamKeepalivePoolSize: options.upstreamKeepalivePoolSize ?? conf.upstreamKeepalivePoolSize,
-        clientBindToIpv4: conf.clientBindToIpv4,
-        clientBindToIpv6: conf.clientBindToIpv6,
-        caFile: conf.caFile,
-      }),
-  });
-  return new Service(options.name ?? 'Pingora HTTP Proxy Service', new HttpServer(proxy));
 }

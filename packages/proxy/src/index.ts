@@ -30,8 +30,10 @@ export type {
   ProxyHttp,
   UpstreamDigest,
 } from './proxy-http.js';
-export { HttpProxy, httpProxyService } from './http-proxy.js';
-export type { HttpProxyOptions, ProxyConf } from './http-proxy.js';
+export { HttpProxy } from './http-proxy.js';
+export { httpProxyService } from './proxy-service.js';
+export type { HttpProxyOptions } from './http-proxy.js';
+export type { ProxyConf } from './proxy-service.js';
 export { Session } from './session.js';
 export type { UpstreamTiming } from './session.js';
 export { accessLog, accessLogRecord, formatAccessLog } from './access-log.js';

@@ -7,7 +7,7 @@
  */
 import type { PingoraError } from '@pingora-ts/error';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
-import type { HttpPeer } from '@pingora-ts/core';
+import type { HttpModules, HttpPeer } from '@pingora-ts/core';
 import type { Session } from './session.js';
 
 /** A value or a promise of it. */
@@ -70,6 +70,22 @@ export interface FailToProxy {
 export interface ProxyHttp<Ctx = unknown> {
   /** Per-request state, made after the request header is read. Default: `undefined`. */
   newCtx?(): Ctx;
+  /**
+   * Registers the modules every request runs, once, when the proxy is built. Without this phase
+   * the proxy registers `ResponseCompressionBuilder.enable(0)` (compression off until a request
+   * turns it on with `session.downstreamCompression`), as Pingora does; defining it replaces that
+   * default, so add the builder yourself to keep it. Module hooks run around the user's: request
+   * header and body filters before the user's, response header, body and trailer filters after.
+   *
+   * @example
+   * ```ts
+   * initDownstreamModules(modules) {
+   *   modules.addModule(ResponseCompressionBuilder.enable(6));
+   *   modules.addModule({ init: () => new AddServerHeader() }); // one instance per request
+   * }
+   * ```
+   */
+  initDownstreamModules?(modules: HttpModules): void;
   /** First phase, before any other filter. */
   earlyRequestFilter?(session: Session, ctx: Ctx): MaybePromise<void>;
   /** Inspect or answer the request. Return true when a response was already sent (no upstream). */

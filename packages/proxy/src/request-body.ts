@@ -6,8 +6,9 @@
  * `bufferRequestBody` (read ahead, still forwarded).
  */
 import type { Socket } from 'node:net';
-import type { HttpServerSession, RequestBodySink } from '@pingora-ts/core';
+import type { HttpServerSession, RequestBodyReader, RequestBodySink } from '@pingora-ts/core';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 
 /** Pingora's request-body retry buffer size. */
 export const RETRY_BUFFER_LIMIT = 64 * 1024;
@@ -26,8 +27,12 @@ function clientGone(cause: Error): PingoraError {
 /** Where the body bytes come from: the downstream session, or the socket of an upgrade request. */
 type BodySource = Pick<HttpServerSession, 'pumpRequestBody' | 'pauseRequestBody' | 'resumeRequestBody'>;
 
-/** @internal */
-export class RequestBodyBuffer implements RequestBodySink {
+/**
+ * @internal The one reader of a proxied request's body: the session installs it as the
+ * downstream's {@link RequestBodyReader}, so every read, through the proxy's `Session` or its
+ * `downstream`, goes through here and is accounted for when the body is forwarded.
+ */
+export class RequestBodyBuffer implements RequestBodySink, RequestBodyReader {
   /** The body did not fit the retry buffer, so it cannot be sent again. */
   truncated = false;
   /** Some of the body was taken by `readRequestBody` and will not be forwarded. */
@@ -136,6 +141,16 @@ export class RequestBodyBuffer implements RequestBodySink {
     }
   }
 
+  // --- RequestBodyReader (reads made through the downstream session) ---
+
+  readRequestBody(): Promise<Buffer | undefined> {
+    return this.consume();
+  }
+
+  drainRequestBody(): Promise<void> {
+    return this.drain();
+  }
+
   // --- RequestBodySink ---
 
   onRequestBody(chunk: Buffer): void {
@@ -215,7 +230,9 @@ const STOPPED = 5;
  * The body of an upgrade request (`POST` with `Upgrade: websocket` and a body, say), framed by its
  * Content-Length or chunked encoding, read off the raw socket node:http hands over with such a
  * request. Pingora forwards it before the origin answers: an origin may read the whole body before
- * it switches protocols. Bytes past the body stay on the socket for the tunnel.
+ * it switches protocols. Bytes past the body stay on the socket for the tunnel. A client that stops
+ * sending for the downstream read timeout fails the request (a downstream `ReadTimedout`, 408), as
+ * a stalled body of a plain request does.
  */
 class UpgradeRequestBody implements BodySource {
   bytesRead = 0;
@@ -229,8 +246,13 @@ class UpgradeRequestBody implements BodySource {
   // The framing line being read (chunked bodies only).
   private line = '';
   private started = false;
+  // The session's read timeout, read when each wait starts: a phase may have changed it.
+  private readonly downstream: HttpServerSession;
+  private readTimeout: number | undefined;
+  private timer: FastTimer | undefined;
 
   constructor(downstream: HttpServerSession) {
+    this.downstream = downstream;
     const up = downstream.takeUpgradeSocket()!;
     this.socket = up.socket;
     this.pending = up.head.length > 0 ? up.head : undefined;
@@ -249,17 +271,44 @@ class UpgradeRequestBody implements BodySource {
     s.on('data', this.onData);
     s.on('end', this.onGone);
     s.on('close', this.onGone);
+    this.armTimer();
     const head = this.pending;
     this.pending = undefined;
     if (head !== undefined) this.onData(head);
   }
 
+  // While paused for backpressure the client is not the one being slow: no read timeout then.
   pauseRequestBody(): void {
-    if (this.state < DONE) this.socket.pause();
+    if (this.state >= DONE) return;
+    this.socket.pause();
+    this.timer?.clear();
   }
 
   resumeRequestBody(): void {
-    if (this.state < DONE) this.socket.resume();
+    if (this.state >= DONE) return;
+    this.socket.resume();
+    if (this.started) this.armTimer();
+  }
+
+  // A cleared FastTimer is final: each wait gets a fresh one; data refreshes it.
+  private armTimer(): void {
+    const ms = this.downstream.getReadTimeout();
+    this.readTimeout = ms;
+    this.timer?.clear();
+    if (ms !== undefined) this.timer = fastTimeout(UpgradeRequestBody.timedOut, ms, this);
+  }
+
+  private static timedOut(body: UpgradeRequestBody): void {
+    if (body.state >= DONE) return;
+    body.finish(DONE);
+    const sink = body.sink;
+    body.sink = undefined;
+    sink?.onRequestBodyError(
+      PingoraError.explain(
+        ErrorType.ReadTimedout,
+        `no request body data for ${body.readTimeout} ms`,
+      ).asDown(),
+    );
   }
 
   /**
@@ -277,6 +326,7 @@ class UpgradeRequestBody implements BodySource {
 
   private finish(state: number): void {
     this.state = state;
+    this.timer?.clear();
     const s = this.socket;
     s.off('data', this.onData);
     s.off('end', this.onGone);
@@ -293,6 +343,7 @@ class UpgradeRequestBody implements BodySource {
   };
 
   private readonly onData = (buf: Buffer): void => {
+    this.timer?.refresh();
     let off = 0;
     while (off < buf.length && this.state < DONE) {
       switch (this.state) {

@@ -3,18 +3,25 @@
  * plus what the proxy tracks for one request — retries, the upstream peer, byte counters, and a
  * child logger made only if someone asks for it. Phases receive this object.
  */
-import type {
-  Digest,
-  HttpPeer,
-  HttpServerSession,
-  Logger,
-  ShutdownWatch,
-  SocketAddr,
+import {
+  type Digest,
+  HttpModuleCtx,
+  type HttpPeer,
+  type HttpServerSession,
+  type Logger,
+  ResponseCompression,
+  ResponseCompressionBuilder,
+  type ShutdownWatch,
+  type SocketAddr,
 } from '@pingora-ts/core';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import { ModuleResponseWriter } from './module-response.js';
 import { RequestBodyBuffer } from './request-body.js';
 
 let nextRequestId = 1;
+
+// Pingora's upstream compression starts disabled: level 0, no decompression.
+const UPSTREAM_COMPRESSION = ResponseCompressionBuilder.enable(0);
 
 /**
  * How the latest upstream attempt went, in ms (`performance.now()` differences). A request that
@@ -63,6 +70,15 @@ export class Session {
   /** @internal */ upstreamTlsTime = 0;
   /** @internal */ upstreamFirstByte = -1;
   /** @internal */ upstreamTotal = -1;
+  /**
+   * This request's downstream modules (Pingora's `downstream_modules_ctx`), one instance of each
+   * module registered by `initDownstreamModules`; `undefined` when the proxy has none.
+   */
+  downstreamModules: HttpModuleCtx | undefined = undefined;
+  /** @internal The upstream compression as a one-module context; made by {@link upstreamCompression}. */
+  upstreamCompressionCtx: HttpModuleCtx | undefined = undefined;
+  /** @internal A response written by the user through the modules (see {@link writeResponseHeader}). */
+  moduleResponse: ModuleResponseWriter | undefined = undefined;
   private requestBody: RequestBodyBuffer | undefined;
   private readonly parentLogger: Logger;
   private readonly shutdown: ShutdownWatch;
@@ -73,9 +89,15 @@ export class Session {
     this.downstream = downstream;
     this.parentLogger = logger;
     this.shutdown = shutdown;
+    // One reader of the body: reads through `downstream` go to the retry buffer too, which then
+    // knows some of the body will not be forwarded (and streams the rest with chunked framing).
+    if (downstream.hasRequestBody) downstream.setRequestBodyReader(this.body);
   }
 
-  /** @internal Request body state shared by attempts (the retry buffer); made on first use. */
+  /**
+   * @internal Request body state shared by attempts (the retry buffer); made with the session when
+   * the request has a body (it is the downstream's body reader), else on first use.
+   */
   get body(): RequestBodyBuffer {
     let b = this.requestBody;
     if (b === undefined) this.requestBody = b = new RequestBodyBuffer(this.downstream);
@@ -85,6 +107,35 @@ export class Session {
   /** @internal The request body state if anything used it (no allocation for body-less requests). */
   get bodyIfUsed(): RequestBodyBuffer | undefined {
     return this.requestBody;
+  }
+
+  /**
+   * This request's {@link ResponseCompression} module, if one is registered (the default
+   * `initDownstreamModules` registers it disabled). Adjust it before the response header is
+   * filtered, e.g. `session.downstreamCompression?.adjustLevel(6)` in `requestFilter`.
+   */
+  get downstreamCompression(): ResponseCompression | undefined {
+    return this.downstreamModules?.get(ResponseCompression);
+  }
+
+  /**
+   * Compression applied to the upstream response before `upstreamResponseFilter` (Pingora's
+   * `upstream_compression`); made on first use, disabled. Turn it on before the request goes
+   * upstream (by `upstreamRequestFilter`): it reads the upstream request's `Accept-Encoding`.
+   *
+   * @example
+   * ```ts
+   * requestFilter(session) {
+   *   // body filters see plain bytes even when the origin gzips
+   *   session.upstreamCompression.adjustDecompression(true);
+   *   return false;
+   * }
+   * ```
+   */
+  get upstreamCompression(): ResponseCompression {
+    let c = this.upstreamCompressionCtx;
+    if (c === undefined) this.upstreamCompressionCtx = c = new HttpModuleCtx([UPSTREAM_COMPRESSION.init()]);
+    return c.modules[0] as ResponseCompression;
   }
 
   /** A process-unique id for this request (assigned on first use). */
@@ -178,14 +229,26 @@ export class Session {
     return this.downstream.bodyBytesSent;
   }
 
-  /** Writes the response head downstream; `endOfStream` ends the response. */
+  /**
+   * Writes the response head downstream; `endOfStream` ends the response. As in Pingora, the
+   * downstream modules filter it (and its body: a module may compress what you write).
+   */
   writeResponseHeader(resp: ResponseHeader, endOfStream = false): void {
-    this.downstream.writeResponseHeader(resp, endOfStream);
+    const mods = this.downstreamModules;
+    if (mods === undefined) {
+      this.downstream.writeResponseHeader(resp, endOfStream);
+      return;
+    }
+    const w = new ModuleResponseWriter(this.downstream, mods);
+    this.moduleResponse = w;
+    w.writeHeader(resp, endOfStream);
   }
 
   /** Writes response body bytes downstream; returns false when the client is slow. */
   writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean {
-    return this.downstream.writeResponseBody(chunk, endOfStream);
+    const w = this.moduleResponse;
+    if (w === undefined) return this.downstream.writeResponseBody(chunk, endOfStream);
+    return w.writeBody(chunk, endOfStream);
   }
 
   /** The response head written downstream, if any. */
@@ -203,9 +266,53 @@ export class Session {
     this.downstream.respondErrorWithBody(status, body);
   }
 
-  /** `undefined`: close the client connection after this response; a number: keep it alive. */
+  /**
+   * `undefined`: close the client connection after this response (`Connection: close`); a number:
+   * keep it alive, idle for at most that many seconds before the next request (`0`: no limit).
+   * HTTP/1.x; a no-op on HTTP/2.
+   */
   setKeepalive(seconds: number | undefined): void {
     this.downstream.setKeepalive(seconds);
+  }
+
+  /** Idle time allowed between request body bytes from the client, ms (`undefined`: none). */
+  setReadTimeout(ms: number | undefined): void {
+    this.downstream.setReadTimeout(ms);
+  }
+
+  /**
+   * Time a response write may stay blocked on a client that reads nothing, ms (`undefined`: none);
+   * past it the connection is closed and the request logged as a downstream `WriteTimedout` (499).
+   *
+   * @example
+   * ```ts
+   * requestFilter(session) {
+   *   session.setWriteTimeout(10_000);
+   *   session.setMinSendRate(64 * 1024); // downloads slower than 64 KiB/s are cut
+   *   return false;
+   * }
+   * ```
+   */
+  setWriteTimeout(ms: number | undefined): void {
+    this.downstream.setWriteTimeout(ms);
+  }
+
+  /** Minimum rate (bytes/s) the client must take response bytes at while some are pending; see core's `HttpServerSession.setMinSendRate`. */
+  setMinSendRate(bytesPerSecond: number | undefined): void {
+    this.downstream.setMinSendRate(bytesPerSecond);
+  }
+
+  /**
+   * HTTP/1.x: when the response finishes before the request body was fully received, close the
+   * connection (`true`) instead of draining the rest of the body to reuse it (`false`, default).
+   */
+  setCloseOnResponseBeforeDownstreamFinish(close: boolean): void {
+    this.downstream.setCloseOnResponseBeforeDownstreamFinish(close);
+  }
+
+  /** Bound on draining an unread request body after the response, ms (default 10 000). */
+  setTotalDrainTimeout(ms: number | undefined): void {
+    this.downstream.setTotalDrainTimeout(ms);
   }
 
   /**

@@ -6,7 +6,11 @@
  * acceptor reproduces Pingora's rule by deciding per connection from the ClientHello.
  */
 
-/** Which application protocols to negotiate (Pingora's `ALPN`): `h1`, `h2`, or `h2h1` (prefer h2). */
+/**
+ * Which application protocols to negotiate (Pingora's `ALPN`): `h1`, `h2`, or `h2h1` (prefer h2).
+ * The same type is a listener's policy (`TlsSettings.setAlpn`) and a peer's offer
+ * (`PeerOptions.alpn` of @pingora-ts/core).
+ */
 export type ALPN = 'h1' | 'h2' | 'h2h1';
 
 /** Named constants for {@link ALPN}, as in Pingora: `ALPN.H1`, `ALPN.H2`, `ALPN.H2H1`. */

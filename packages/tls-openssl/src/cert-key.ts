@@ -10,11 +10,16 @@ import { ErrorType, PingoraError } from '@pingora-ts/error';
 export type Pem = string | Buffer | Array<string | Buffer>;
 
 /**
- * A certificate chain (leaf first, then intermediates, in one PEM or as a list) and its private key.
+ * A certificate chain (leaf first, then intermediates, in one PEM or as a list) and its private key,
+ * with the key's passphrase when it is encrypted. The one type for a listener's certificate and
+ * for an upstream client certificate (`HttpPeer.clientCertKey` of @pingora-ts/core); peers compare
+ * it by content (passphrase included), so equal material read per request still shares pooled
+ * connections.
  *
  * @example
  * ```ts
  * const ck: CertKey = { cert: readFileSync('fullchain.pem'), key: readFileSync('key.pem') };
+ * const encrypted: CertKey = { cert: readFileSync('client.pem'), key: readFileSync('client.key'), passphrase: 'secret' };
  * ```
  */
 export interface CertKey {

@@ -56,12 +56,15 @@ export interface HttpServerOptions {
   maxHeaderSize?: number;
   /**
    * Idle time allowed while reading a request body, ms (Pingora's downstream read timeout); past
-   * it the request fails with 408. Default 60 000; `null` disables. HTTP/1.x.
+   * it the request fails with 408. Default 60 000; `null` disables. HTTP/1.x (an upgrade request's
+   * body included); a request may replace it with `session.setReadTimeout`, which HTTP/2 streams
+   * also honour (they have no server-wide one: a quiet gRPC stream is not a stalled upload).
    */
   readTimeout?: number | null;
   /**
    * Time a response write may stay blocked on a client that reads nothing, ms; past it the
-   * connection is closed (logged as 499). Default 60 000; `null` disables. HTTP/1.x.
+   * connection is closed (logged as 499). Default 60 000; `null` disables. HTTP/1.x; a request may
+   * replace it with `session.setWriteTimeout` / `setMinSendRate`, which HTTP/2 streams also honour.
    */
   writeTimeout?: number | null;
   /** Logger for framework log lines. */
@@ -311,6 +314,16 @@ export class HttpServer implements ServerApp {
   };
 
   private readonly onH2Stream = (session: H2ServerSession): void => {
+    const badHost = session.scan.badHost;
+    if (badHost !== undefined) {
+      // As on HTTP/1 (see dispatch): two names for the target are refused before any phase runs.
+      this.logger.warn(
+        { client: session.connection.socket.remoteAddress, status: 400 },
+        `rejected malformed request: ${badHost}`,
+      );
+      session.respondError(400);
+      return;
+    }
     this.run(session);
   };
 

@@ -2,20 +2,30 @@
  * A pull-style client over one upstream connection, Pingora's client API
  * (`examples/client.rs`): write the request, then await the response header and each body
  * chunk. Convenient for standalone clients and health checks; the proxy uses the push-style
- * `H1ClientSession` directly.
+ * `UpstreamSession` contract directly.
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
-import { type RequestHeader, ResponseHeader } from '@pingora-ts/http';
-import type { RequestBodyMode, UpstreamResponseHandler, UpstreamSession } from './h1-client.js';
-import type { ParsedResponseHead } from './h1-response-parser.js';
+import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import { DEFAULT_READ_TIMEOUT, DEFAULT_WRITE_TIMEOUT } from '../upstream/peer-options.js';
+import type {
+  BodyMode,
+  ExchangeTimeouts,
+  UpstreamResponseHandler,
+  UpstreamSession,
+} from './upstream-session.js';
 
 type Waiter = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
 /**
+ * Reads one response at a time from an {@link UpstreamSession} (HTTP/1.x or HTTP/2: the header's
+ * `version` says which). Waits are bounded by the read and write timeouts, 60 s each by default as
+ * in `PeerOptions`, so a silent origin fails the read instead of holding the caller forever. Give
+ * the peer's options to apply its timeouts, or `{ readTimeout: undefined }` to wait without limit.
+ *
  * @example
  * ```ts
  * const [conn] = await connector.getHttpSession(peer);
- * const session = new ClientSession(conn);
+ * const session = new ClientSession(conn, peer.options);
  * const req = RequestHeader.build('GET', '/');
  * req.insertHeader('Host', 'example.com');
  * session.writeRequestHeader(req);
@@ -25,21 +35,30 @@ type Waiter = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
  * ```
  */
 export class ClientSession implements UpstreamResponseHandler {
+  /** The read and write timeouts each exchange gets, ms (`undefined` = none). */
+  readonly timeouts: ExchangeTimeouts;
   private head: ResponseHeader | undefined;
   private readonly chunks: Buffer[] = [];
   private trailers: string[] | undefined;
   private ended = false;
   private error: PingoraError | undefined;
   private waiter: Waiter | undefined;
-  private mode: RequestBodyMode = 'none';
+  private mode: BodyMode = 'none';
 
+  /**
+   * @param conn the connection (from `Connector.getHttpSession`)
+   * @param timeouts a timeout left out gets the `PeerOptions` default (60 s); one given as
+   *   `undefined` is disabled
+   */
   constructor(
     readonly conn: UpstreamSession,
-    private readonly timeouts = {
-      readTimeout: undefined as number | undefined,
-      writeTimeout: undefined as number | undefined,
-    },
-  ) {}
+    timeouts: Partial<ExchangeTimeouts> = {},
+  ) {
+    this.timeouts = {
+      readTimeout: 'readTimeout' in timeouts ? timeouts.readTimeout : DEFAULT_READ_TIMEOUT,
+      writeTimeout: 'writeTimeout' in timeouts ? timeouts.writeTimeout : DEFAULT_WRITE_TIMEOUT,
+    };
+  }
 
   /**
    * Sends the request head. A body is expected when the header has Content-Length (sent as is)
@@ -98,13 +117,8 @@ export class ClientSession implements UpstreamResponseHandler {
 
   // --- UpstreamResponseHandler ---
 
-  onResponseHeader(head: ParsedResponseHead): void {
-    this.head = ResponseHeader.fromRaw(
-      head.status,
-      head.rawHeaders,
-      head.reason,
-      head.minorVersion === 0 ? '1.0' : '1.1',
-    );
+  onResponseHeader(resp: ResponseHeader): void {
+    this.head = resp;
     this.wake();
   }
 

@@ -6,106 +6,26 @@
  */
 import type { Socket } from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
-import { headerLines, type RequestHeader } from '@pingora-ts/http';
+import { headerLines, type RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import type { ConnectTiming } from '../upstream/connect.js';
 import { H1ResponseParser, type ParsedResponseHead, type ResponseParserSink } from './h1-response-parser.js';
 import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
-import type { ConnectTiming } from '../upstream/connect.js';
-
-/** Receives one response. Calls arrive in order: informational*, header, body*, trailers?, end | error. */
-export interface UpstreamResponseHandler {
-  /** A 1xx response other than 101 (e.g. 103 Early Hints). */
-  onInformational?(head: ParsedResponseHead): void;
-  /** The final response head. */
-  onResponseHeader(head: ParsedResponseHead): void;
-  /** A piece of the (de-chunked) body. Call `pauseResponse()` to apply backpressure. */
-  onResponseBody(chunk: Buffer): void;
-  /** Trailer fields of a chunked response. */
-  onResponseTrailers(rawTrailers: string[]): void;
-  /** The response is complete. */
-  onResponseEnd(): void;
-  /** The exchange failed; no further calls follow. */
-  onError(error: PingoraError): void;
-  /** After a 101: the raw socket and any bytes that followed the head now belong to the handler. */
-  onUpgrade?(socket: Socket, head: Buffer | undefined): void;
-}
-
-/**
- * Whether a request has a body and how its length is known: `none`; `length` (Content-Length
- * is in the header and the body is exactly that long); `stream` (length unknown: HTTP/1.1 sends it
- * chunked, HTTP/2 as DATA frames).
- */
-export type RequestBodyMode = 'none' | 'length' | 'stream';
-
-/** Per-exchange timeouts in ms (from the peer's options). */
-export interface ExchangeTimeouts {
-  readTimeout: number | undefined;
-  writeTimeout: number | undefined;
-}
+import {
+  type BodyMode,
+  type ExchangeTimeouts,
+  type ExchangeTiming,
+  exchangeTiming,
+  responseFacts,
+  type UpstreamResponseFacts,
+  type UpstreamResponseHandler,
+  type UpstreamSession,
+} from './upstream-session.js';
 
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
 function isResetCode(code: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
-}
-
-/**
- * When things happened on an upstream connection, ms. `connect`/`tlsHandshake` are durations of the
- * connection's own setup (a reused connection did not pay them again); `requestSent` and
- * `firstByte` are `performance.now()` marks of the current exchange. One record per connection
- * (per stream on HTTP/2), rewritten by each exchange, so measuring allocates nothing per request.
- */
-export interface ExchangeTiming extends ConnectTiming {
-  /** `performance.now()` when the request head was handed to the transport. */
-  requestSent: number;
-  /** `performance.now()` when the first byte of the response arrived; 0 until then. */
-  firstByte: number;
-}
-
-/** A fresh {@link ExchangeTiming}, with the connect durations of `connect` if given. */
-export function exchangeTiming(connect?: ConnectTiming): ExchangeTiming {
-  return {
-    connect: connect?.connect ?? 0,
-    tlsHandshake: connect?.tlsHandshake ?? 0,
-    requestSent: 0,
-    firstByte: 0,
-  };
-}
-
-/**
- * One upstream exchange at a time over a connection, whatever the protocol. The proxy and the
- * pull-style `ClientSession` depend on this interface only.
- */
-export interface UpstreamSession {
-  /** `1` for HTTP/1.1, `2` for an HTTP/2 stream. */
-  readonly httpVersion: 1 | 2;
-  /** The underlying socket (for digests and logs). */
-  readonly socket: Socket;
-  /** Pool key of the peer it was opened for. */
-  readonly reuseKey: string;
-  /** The connection served an exchange before this one. */
-  readonly reused: boolean;
-  /** Connection setup durations and the current exchange's marks. */
-  readonly timing: ExchangeTiming;
-  /**
-   * Sends `req` (framing fields are adjusted to `bodyMode`) and starts waiting for the response.
-   * Returns false when the transport's buffer is full.
-   */
-  sendRequest(
-    req: RequestHeader,
-    handler: UpstreamResponseHandler,
-    bodyMode: RequestBodyMode,
-    timeouts: ExchangeTimeouts,
-  ): boolean;
-  /** Request body bytes; false = wait for {@link onDrain}. */
-  writeBody(chunk: Buffer): boolean;
-  /** Ends the request body, with trailer fields where the protocol allows them. */
-  finishBody(rawTrailers?: readonly string[]): void;
-  onDrain(cb: () => void): void;
-  pauseResponse(): void;
-  resumeResponse(): void;
-  /** Aborts the exchange (and, for HTTP/1.1, closes the connection). */
-  destroy(): void;
 }
 
 /**
@@ -126,8 +46,10 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   readonly timing: ExchangeTiming;
 
   private readonly parser: H1ResponseParser;
+  // Rewritten by each response head; see UpstreamResponseFacts.
+  private readonly facts: UpstreamResponseFacts = responseFacts();
   private handler: UpstreamResponseHandler | undefined;
-  private bodyMode: RequestBodyMode = 'none';
+  private bodyMode: BodyMode = 'none';
   private requestFinished = true;
   private responseFinished = true;
   private keepAlive = true;
@@ -178,7 +100,7 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   sendRequest(
     req: RequestHeader,
     handler: UpstreamResponseHandler,
-    bodyMode: RequestBodyMode,
+    bodyMode: BodyMode,
     timeouts: ExchangeTimeouts,
   ): boolean {
     if (this.handler !== undefined) throw new Error('H1ClientSession: exchange already in progress');
@@ -241,7 +163,9 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
 
   /** Stop reading the response (the downstream is slow). The read timeout is suspended too. */
   pauseResponse(): void {
-    if (this.paused) return;
+    // After the response is complete there is nothing left to hold back; a pause then would leave
+    // the connection unread in the pool (deaf to the origin closing it, and to the next response).
+    if (this.paused || this.handler === undefined) return;
     this.paused = true;
     this.socket.pause();
     this.timers.clearRead();
@@ -268,10 +192,13 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
 
   // --- ResponseParserSink ---
 
+  /** @internal The parser's event; the handler gets a `ResponseHeader`. */
   onInformational(head: ParsedResponseHead): void {
-    this.handler?.onInformational?.(head);
+    const h = this.handler;
+    if (h?.onInformational !== undefined) h.onInformational(responseHeaderOf(head));
   }
 
+  /** @internal The parser's event; the handler gets a `ResponseHeader` and the facts. */
   onHead(head: ParsedResponseHead): void {
     if (!head.keepAlive) this.keepAlive = false;
     if (head.upgrade) {
@@ -280,17 +207,25 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
       }
       this.upgradeHead = true;
     }
-    this.handler?.onResponseHeader(head);
+    const f = this.facts;
+    // Chunked and close-delimited bodies are both "until the end" to a reader.
+    f.body = head.framing === 'none' ? 'none' : head.framing === 'length' ? 'length' : 'stream';
+    f.contentLength = f.body === 'length' ? head.contentLength : -1;
+    f.upgrade = head.upgrade;
+    this.handler?.onResponseHeader(responseHeaderOf(head), f);
   }
 
+  /** @internal */
   onBody(chunk: Buffer): void {
     this.handler?.onResponseBody(chunk);
   }
 
+  /** @internal */
   onTrailers(rawTrailers: string[]): void {
     this.handler?.onResponseTrailers(rawTrailers);
   }
 
+  /** @internal */
   onComplete(rest: Buffer | undefined): void {
     const handler = this.handler;
     this.timers.clearRead();
@@ -307,6 +242,11 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     // Bytes after a complete response, or a body still being sent, mean the connection's state is
     // not one we can trust for the next request.
     if (rest !== undefined || !this.requestFinished) this.keepAlive = false;
+    // A consumer that paused for the last chunk must not hand a paused socket to the pool.
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
     handler.onResponseEnd();
   }
 
@@ -407,3 +347,13 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
 }
 
 function noop(): void {}
+
+/** The head as a `ResponseHeader`: the fields array is handed over, not copied. */
+function responseHeaderOf(head: ParsedResponseHead): ResponseHeader {
+  return ResponseHeader.fromRaw(
+    head.status,
+    head.rawHeaders,
+    head.reason,
+    head.minorVersion === 0 ? '1.0' : '1.1',
+  );
+}

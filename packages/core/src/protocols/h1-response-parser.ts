@@ -4,7 +4,8 @@
  * over what a malformed or ambiguous response does to a pooled connection — things Node's client
  * stack hides. It is small on purpose: responses come from origins we chose, but an origin that
  * sends ambiguous framing must never desynchronise a keep-alive connection, so every ambiguity is
- * either an error or makes the connection non-reusable.
+ * either an error or makes the connection non-reusable. Internal to `H1ClientSession`, which turns
+ * each head into a `ResponseHeader` and the protocol-neutral facts of upstream-session.ts.
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 

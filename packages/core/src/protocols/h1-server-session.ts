@@ -6,13 +6,23 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ErrorType, PingoraError } from '@pingora-ts/error';
+import type { PingoraError } from '@pingora-ts/error';
 import { RequestHeader, type ResponseHeader, responseHeadToWire } from '@pingora-ts/http';
 import { getSslDigest } from '@pingora-ts/tls-openssl';
+import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
+import {
+  BAD_TRANSFER_ENCODING,
+  DUPLICATE_HOST,
+  HAS_BODY,
+  HAS_HOST,
+  HAS_UPGRADE,
+  scanFields,
+} from './h1-request-fields.js';
 import { IoTimers, READ_TIMEOUT, type TimeoutKind } from './io-timers.js';
 import type {
   Digest,
   HttpServerSession,
+  RequestBodyReader,
   RequestBodySink,
   SessionTiming,
   SocketAddr,
@@ -20,10 +30,15 @@ import type {
 import {
   bodyLength,
   cannedErrorHeader,
+  DEFAULT_TOTAL_DRAIN_TIMEOUT,
   drainBody,
+  earlyHintsFields,
   localAddr,
   readBodyChunk,
+  readTimedout,
   remoteAddr,
+  writeTimedout,
+  writeWaitMs,
 } from './server-session-io.js';
 
 /** Per-session timeouts from the HTTP server options (ms; `undefined` = none). */
@@ -51,37 +66,27 @@ function onDownstreamClose(this: Closable): void {
   this[SESSION]?.clientClosed();
 }
 
-// Bits of what one scan of the raw request fields found.
-const HAS_BODY = 1;
-// Transfer-Encoding whose last coding is not chunked: llhttp refuses it, but only after the
-// request event; answering here keeps such a request away from the upstream entirely.
-const BAD_TRANSFER_ENCODING = 2;
-const HAS_HOST = 4;
-// Two Host lines name two targets: whichever one the origin picks, a phase may have routed on the
-// other, so such a request is refused rather than forwarded with both.
-const DUPLICATE_HOST = 8;
-const HAS_UPGRADE = 16;
-
-/**
- * Scans the raw request fields once for framing and Host. Names are compared by length first so the
- * common request costs a few integer compares; `req.headers` would build an object per request.
- */
-function scanFields(raw: string[]): number {
-  let result = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 4) {
-      if (name.toLowerCase() === 'host') result |= result & HAS_HOST ? DUPLICATE_HOST : HAS_HOST;
-    } else if (name.length === 7) {
-      if (name.toLowerCase() === 'upgrade') result |= HAS_UPGRADE;
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
-      result |= /(?:^|,)[ \t]*chunked[ \t]*$/i.test(raw[i + 1]!) ? HAS_BODY : BAD_TRANSFER_ENCODING;
-    } else if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') {
-      result |= HAS_BODY;
-    }
+// Shared 'finish' listener of a response whose session set a keep-alive timeout. node's own
+// 'finish' handler ran first (it was registered before the request event) and armed the server's
+// keep-alive timeout on the socket: this replaces its duration. Only a timeout node armed is
+// replaced, as node disarms only that one when the next request arrives (a pipelined request
+// already waiting gets none, and must not get one).
+function applyKeepaliveTimeout(this: Closable): void {
+  const session = this[SESSION];
+  const socket = session?.req.socket as (Socket & { timeout?: number }) | null | undefined;
+  if (session === undefined || socket == null || socket.destroyed) return;
+  if ((this as ServerResponse).shouldKeepAlive && (socket.timeout ?? 0) > 0) {
+    socket.setTimeout(session.keepaliveMs);
   }
-  return result;
 }
+
+// The rest of an unread request body did not arrive within the total drain timeout.
+function onDrainTimeout(session: H1ServerSession): void {
+  if (!session.req.complete) session.req.socket?.destroy();
+}
+
+// node:http's per-response keep-alive timeout, which its `Keep-Alive: timeout=N` field advertises.
+type KeepaliveResponse = ServerResponse & { _keepAliveTimeout?: number };
 
 const BODY_INCOMPLETE = 'client closed the connection before the request body was complete';
 
@@ -113,9 +118,21 @@ export class H1ServerSession implements HttpServerSession {
   private upgradeSocket: Socket | undefined;
   private upgradeHead: Buffer | undefined;
   private continueSent = false;
-  private goneCallbacks: Array<() => void> | undefined;
+  private goneCallbacks: Array<(reason: PingoraError | undefined) => void> | undefined;
   private bodyStarted = false;
   private readonly timers: IoTimers;
+  // Per-request controls: all unset on the common path, where they cost a field each and nothing per chunk.
+  private minSendRate: number | undefined = undefined;
+  private closeOnEarlyResponse = false;
+  private discardBody = false;
+  private drainTimeout: number | undefined = DEFAULT_TOTAL_DRAIN_TIMEOUT;
+  private drainTimer: FastTimer | undefined = undefined;
+  private bodyReader: RequestBodyReader | undefined = undefined;
+  private goneReason: PingoraError | undefined = undefined;
+  // Keep-alive as node decided it, saved when setKeepalive(undefined) first turned it off.
+  private keepaliveBefore: boolean | undefined = undefined;
+  /** @internal Idle keep-alive timeout set by {@link setKeepalive} (ms); -1 = the server's. */
+  keepaliveMs = -1;
 
   /**
    * @param req the parsed request
@@ -126,7 +143,7 @@ export class H1ServerSession implements HttpServerSession {
     readonly res: ServerResponse | undefined,
     upgrade?: { socket: Socket; head: Buffer },
     readonly expectContinue = false,
-    private readonly options: H1SessionOptions = DEFAULT_H1_SESSION_OPTIONS,
+    options: H1SessionOptions = DEFAULT_H1_SESSION_OPTIONS,
   ) {
     this.timers = new IoTimers(this.onTimeout, options);
     const fields = scanFields(req.rawHeaders);
@@ -178,7 +195,13 @@ export class H1ServerSession implements HttpServerSession {
   // --- request body ---
 
   readRequestBody(): Promise<Buffer | undefined> {
+    const reader = this.bodyReader;
+    if (reader !== undefined) return reader.readRequestBody();
     return readBodyChunk(this, this.req, bodyOutcome, true);
+  }
+
+  setRequestBodyReader(reader: RequestBodyReader | undefined): void {
+    this.bodyReader = reader;
   }
 
   pumpRequestBody(sink: RequestBodySink): void {
@@ -206,6 +229,7 @@ export class H1ServerSession implements HttpServerSession {
 
   private readonly onReqEnd = (): void => {
     this.timers.clearRead();
+    this.drainTimer?.clear();
     const t = this.req.rawTrailers;
     this.sink?.onRequestBodyEnd(t.length > 0 ? t : undefined);
     this.sink = undefined;
@@ -218,13 +242,16 @@ export class H1ServerSession implements HttpServerSession {
   };
 
   private readonly onReqClose = (): void => {
+    this.drainTimer?.clear();
     if (this.sink !== undefined && !this.req.complete) {
       this.onReqError(new Error(BODY_INCOMPLETE));
     }
   };
 
   // While paused for backpressure the client is not the one being slow: no read timeout then.
+  // Once the response is finished the rest of the body is being drained, never held.
   pauseRequestBody(): void {
+    if (this.discardBody) return;
     this.req.pause();
     this.timers.clearRead();
   }
@@ -240,28 +267,93 @@ export class H1ServerSession implements HttpServerSession {
 
   private readonly onTimeout = (kind: TimeoutKind): void => {
     if (kind === READ_TIMEOUT) {
-      const e = PingoraError.explain(
-        ErrorType.ReadTimedout,
-        `no request body data for ${this.options.readTimeout} ms`,
-      ).asDown();
+      const e = readTimedout(this.timers.timeouts.readTimeout);
       this.sink?.onRequestBodyError(e);
       this.sink = undefined;
       return;
     }
     // A client that takes nothing for this long is gone (even after the response was ended: the
-    // bytes still queued for it would otherwise hold the connection forever).
+    // bytes still queued for it would otherwise hold the connection forever). The 'close' that
+    // follows tells the waiters why.
+    this.goneReason = writeTimedout(this.minSendRate, this.timers.timeouts.writeTimeout);
     (this.res?.socket ?? this.upgradeSocket ?? this.req.socket)?.destroy();
     this.markFinished();
   };
 
   drainRequestBody(): Promise<void> {
-    return drainBody(this);
+    const reader = this.bodyReader;
+    return reader !== undefined ? reader.drainRequestBody() : drainBody(this);
+  }
+
+  // --- per-request controls ---
+
+  setReadTimeout(ms: number | undefined): void {
+    const t = this.timers.timeouts;
+    this.timers.timeouts = { readTimeout: ms, writeTimeout: t.writeTimeout };
+    // A wait in progress restarts with the new value; a paused body has none and gets none.
+    if (this.sink !== undefined && !this.req.isPaused()) this.armReadTimeout();
+  }
+
+  getReadTimeout(): number | undefined {
+    return this.timers.timeouts.readTimeout;
+  }
+
+  setWriteTimeout(ms: number | undefined): void {
+    const t = this.timers.timeouts;
+    this.timers.timeouts = { readTimeout: t.readTimeout, writeTimeout: ms };
+  }
+
+  setMinSendRate(bytesPerSecond: number | undefined): void {
+    this.minSendRate = bytesPerSecond !== undefined && bytesPerSecond > 0 ? bytesPerSecond : undefined;
+  }
+
+  setCloseOnResponseBeforeDownstreamFinish(close: boolean): void {
+    this.closeOnEarlyResponse = close;
+  }
+
+  setTotalDrainTimeout(ms: number | undefined): void {
+    this.drainTimeout = ms;
+  }
+
+  // A response head about to go out while the body is still arriving: with the flag set the
+  // connection closes after this response rather than wait for the rest of the body.
+  private closeIfBodyUnread(res: ServerResponse): void {
+    if (this.closeOnEarlyResponse && this.hasRequestBody && !this.req.complete) res.shouldKeepAlive = false;
+  }
+
+  // The response is complete but the body is not: read the rest off the wire and drop it, so the
+  // next request on the connection can be parsed (a paused body would hold the connection until
+  // its idle timeout), within the total drain timeout.
+  private discardRest(): void {
+    const req = this.req;
+    if (req.complete || req.destroyed) return;
+    this.discardBody = true;
+    this.sink = undefined;
+    this.timers.clearRead();
+    if (!this.bodyStarted) {
+      this.bodyStarted = true;
+      req.on('data', this.onReqData);
+      req.on('end', this.onReqEnd);
+      req.on('error', this.onReqError);
+      req.on('close', this.onReqClose);
+    }
+    req.resume();
+    const ms = this.drainTimeout;
+    if (ms !== undefined) this.drainTimer = fastTimeout(onDrainTimeout, ms, this);
   }
 
   writeContinueResponse(): void {
     if (!this.expectContinue || this.continueSent || this.res === undefined) return;
     this.continueSent = true;
     this.res.writeContinue();
+  }
+
+  writeInformationalResponse(resp: ResponseHeader): void {
+    const res = this.res;
+    if (res === undefined || this.written !== undefined || res.headersSent) return;
+    if (this.req.httpVersionMajor === 1 && this.req.httpVersionMinor === 0) return;
+    const hints = earlyHintsFields(resp);
+    if (hints !== undefined) res.writeEarlyHints(hints);
   }
 
   // --- response ---
@@ -277,6 +369,7 @@ export class H1ServerSession implements HttpServerSession {
       if (endOfStream || resp.status === 101) this.finishRaw(endOfStream);
       return;
     }
+    this.closeIfBodyUnread(res);
     const reason = resp.getReasonPhrase();
     if (reason !== undefined) res.writeHead(resp.status, reason, resp.rawHeaders);
     else res.writeHead(resp.status, resp.rawHeaders);
@@ -298,10 +391,18 @@ export class H1ServerSession implements HttpServerSession {
     if (chunk !== undefined && chunk.length > 0) {
       this.bodyBytesSent += chunk.length;
       ok = this.res === undefined ? this.upgradeSocket!.write(chunk) : this.res.write(chunk);
-      if (!ok) this.timers.armWrite(this.res ?? this.upgradeSocket!);
+      if (!ok) this.armWrite();
     }
     if (endOfStream) this.end();
     return ok;
+  }
+
+  // A refused write: the client must take what is queued within the write timeout, or at the
+  // minimum send rate.
+  private armWrite(): void {
+    const out = this.res ?? this.upgradeSocket!;
+    const ms = writeWaitMs(this.minSendRate, out.writableLength, this.timers.timeouts.writeTimeout);
+    this.timers.armWrite(out, ms);
   }
 
   writeResponseTrailers(rawTrailers: string[]): void {
@@ -341,6 +442,7 @@ export class H1ServerSession implements HttpServerSession {
       this.finishRaw(true);
       return;
     }
+    this.closeIfBodyUnread(res);
     res.writeHead(status, this.written.rawHeaders);
     this.bodyBytesSent += len;
     res.end(len > 0 ? body : undefined);
@@ -348,10 +450,24 @@ export class H1ServerSession implements HttpServerSession {
   }
 
   setKeepalive(seconds: number | undefined): void {
-    if (this.res !== undefined) this.res.shouldKeepAlive = seconds !== undefined;
+    const res = this.res as KeepaliveResponse | undefined;
+    if (res === undefined) return;
+    if (seconds === undefined) {
+      if (this.keepaliveBefore === undefined) this.keepaliveBefore = res.shouldKeepAlive;
+      res.shouldKeepAlive = false;
+      return;
+    }
+    if (this.keepaliveBefore !== undefined) res.shouldKeepAlive = this.keepaliveBefore;
+    // node advertises this in `Keep-Alive: timeout=N` (none for 0: no idle timeout).
+    if (res._keepAliveTimeout !== undefined) res._keepAliveTimeout = seconds * 1000;
+    if (this.keepaliveMs < 0) {
+      (res as Closable)[SESSION] = this;
+      res.once('finish', applyKeepaliveTimeout);
+    }
+    this.keepaliveMs = seconds * 1000;
   }
 
-  onClientGone(cb: () => void): void {
+  onClientGone(cb: (reason: PingoraError | undefined) => void): void {
     // One 'close' listener per session however many callbacks (a retried request registers one per
     // attempt), through a shared function: no closure per request.
     if (this.goneCallbacks === undefined) {
@@ -370,7 +486,7 @@ export class H1ServerSession implements HttpServerSession {
     this.goneCallbacks = undefined;
     const finished = this.res !== undefined ? this.res.writableFinished : this.responseFinished;
     if (cbs === undefined || finished) return;
-    for (const cb of cbs) cb();
+    for (const cb of cbs) cb(this.goneReason);
   }
 
   abort(): void {
@@ -401,5 +517,6 @@ export class H1ServerSession implements HttpServerSession {
     if (this.responseFinished) return;
     this.responseFinished = true;
     this.timing.end = performance.now();
+    if (this.hasRequestBody && this.res !== undefined && !this.req.complete) this.discardRest();
   }
 }

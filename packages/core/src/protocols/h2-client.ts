@@ -10,19 +10,26 @@ import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:ht
 import type { Socket } from 'node:net';
 import { addAbortSignal } from 'node:stream';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
-import { type RequestHeader, reasonPhrase, toH2RequestHeaders } from '@pingora-ts/http';
 import {
-  type ExchangeTiming,
+  H2_RAW_REQUEST_HEADERS,
+  type RequestHeader,
+  ResponseHeader,
+  toH2RequestHeaders,
+  toH2RequestRaw,
+  toH2Trailers,
+  withoutPseudoHeaders,
+} from '@pingora-ts/http';
+import type { H2ClientConnection } from './h2-connection.js';
+import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
+import {
+  type BodyMode,
   type ExchangeTimeouts,
+  type ExchangeTiming,
   exchangeTiming,
-  type RequestBodyMode,
+  type UpstreamResponseFacts,
   type UpstreamResponseHandler,
   type UpstreamSession,
-} from './h1-client.js';
-import type { ParsedResponseHead } from './h1-response-parser.js';
-import type { H2ClientConnection } from './h2-connection.js';
-import { h2RequestRaw, h2Trailers, RAW_REQUEST_HEADERS, withoutPseudo } from './h2-fields.js';
-import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
+} from './upstream-session.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_HTTP_1_1_REQUIRED, NGHTTP2_FLAG_END_STREAM } =
   http2.constants;
@@ -93,7 +100,7 @@ export class H2ClientSession implements UpstreamSession {
   sendRequest(
     req: RequestHeader,
     handler: UpstreamResponseHandler,
-    bodyMode: RequestBodyMode,
+    bodyMode: BodyMode,
     timeouts: ExchangeTimeouts,
   ): boolean {
     if (this.handler !== undefined || this.stream !== undefined)
@@ -103,7 +110,7 @@ export class H2ClientSession implements UpstreamSession {
     const c = this.connection;
     // Node 22.17+/24 take a flat raw array (peers.md §6.2); older ones a header object.
     let headers = (
-      RAW_REQUEST_HEADERS ? h2RequestRaw(req, c.options.scheme, bodyMode === 'stream') : undefined
+      H2_RAW_REQUEST_HEADERS ? toH2RequestRaw(req, c.options.scheme, bodyMode === 'stream') : undefined
     ) as http2.OutgoingHttpHeaders | undefined;
     if (headers === undefined) {
       try {
@@ -174,7 +181,7 @@ export class H2ClientSession implements UpstreamSession {
     if (s === undefined || this.requestEnded) return;
     this.requestEnded = true;
     if (rawTrailers !== undefined && rawTrailers.length > 0 && this.waitForTrailers) {
-      this.requestTrailers = h2Trailers(rawTrailers);
+      this.requestTrailers = toH2Trailers(rawTrailers);
     }
     s.end();
   }
@@ -237,7 +244,7 @@ export class H2ClientSession implements UpstreamSession {
     if (this.timing.firstByte === 0) this.timing.firstByte = performance.now();
     const status = Number(headers[':status']);
     if (status >= 100 && status < 200)
-      this.handler?.onInformational?.(head(status, withoutPseudo(raw), true, -1));
+      this.handler?.onInformational?.(ResponseHeader.fromRawNoCase(status, withoutPseudoHeaders(raw), '2'));
   };
 
   private readonly onResponse = (headers: IncomingHttpHeaders, flags: number, raw: string[]): void => {
@@ -250,10 +257,17 @@ export class H2ClientSession implements UpstreamSession {
     // body-first answers a bare 200 that cannot carry trailers). Not flowing until now, the stream
     // keeps such early bytes in its buffer (under flow control) and hands them out after the head.
     this.stream!.on('data', this.onData);
-    const status = Number(headers[':status']);
     const cl = headers['content-length'];
-    const end = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
-    this.handler?.onResponseHeader(head(status, withoutPseudo(raw), end, cl === undefined ? -1 : Number(cl)));
+    const length = cl === undefined ? -1 : Number(cl);
+    const body = (flags & NGHTTP2_FLAG_END_STREAM) !== 0 ? 'none' : length >= 0 ? 'length' : 'stream';
+    // One stream, one response: the facts record is made here rather than kept per stream.
+    const facts: UpstreamResponseFacts = {
+      body,
+      contentLength: body === 'length' ? length : -1,
+      upgrade: false,
+    };
+    const resp = ResponseHeader.fromRawNoCase(Number(headers[':status']), withoutPseudoHeaders(raw), '2');
+    this.handler?.onResponseHeader(resp, facts);
   };
 
   private readonly onData = (chunk: Buffer): void => {
@@ -262,7 +276,7 @@ export class H2ClientSession implements UpstreamSession {
   };
 
   private readonly onTrailers = (_h: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
-    this.handler?.onResponseTrailers(withoutPseudo(raw));
+    this.handler?.onResponseTrailers(withoutPseudoHeaders(raw));
   };
 
   private readonly onEnd = (): void => {
@@ -369,18 +383,5 @@ export class H2ClientSession implements UpstreamSession {
   private readonly onTimeout = (kind: TimeoutKind): void => {
     if (this.handler === undefined || (kind === READ_TIMEOUT && this.paused)) return;
     this.fail(upstreamTimeoutError(kind, this.timers.timeouts));
-  };
-}
-
-function head(status: number, rawHeaders: string[], end: boolean, contentLength: number): ParsedResponseHead {
-  return {
-    status,
-    reason: reasonPhrase(status) ?? '',
-    minorVersion: 1,
-    rawHeaders,
-    framing: end ? 'none' : contentLength >= 0 ? 'length' : 'chunked',
-    contentLength,
-    keepAlive: true,
-    upgrade: false,
   };
 }

@@ -7,17 +7,22 @@
 import http2, { type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { addAbortSignal } from 'node:stream';
+import type { PingoraError } from '@pingora-ts/error';
 import {
+  H2_RAW_RESPONSE_HEADERS,
   type RequestHeader,
   requestFromH2,
   type ResponseHeader,
   toH2ResponseHeaders,
+  toH2ResponseRaw,
+  toH2Trailers,
 } from '@pingora-ts/http';
 import { getSslDigest } from '@pingora-ts/tls-openssl';
-import { h2ResponseRaw, h2Trailers, RAW_RESPONSE_HEADERS } from './h2-fields.js';
+import { IoTimers, NO_TIMEOUTS, READ_TIMEOUT, type TimeoutKind } from './io-timers.js';
 import type {
   Digest,
   HttpServerSession,
+  RequestBodyReader,
   RequestBodySink,
   SessionTiming,
   SocketAddr,
@@ -26,9 +31,13 @@ import {
   bodyLength,
   cannedErrorHeader,
   drainBody,
+  earlyHintsFields,
   localAddr,
   readBodyChunk,
+  readTimedout,
   remoteAddr,
+  writeTimedout,
+  writeWaitMs,
 } from './server-session-io.js';
 
 const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = http2.constants;
@@ -56,6 +65,12 @@ export interface H2RequestScan {
   teTrailers: boolean;
   /** `expect: 100-continue` was sent. */
   expectContinue: boolean;
+  /**
+   * Two `host` fields, or a `host` naming another authority than `:authority`: the request is
+   * answered 400, as an HTTP/1 request with two Host fields is (a phase could route on one name
+   * while the origin serves the other).
+   */
+  badHost: string | undefined;
 }
 
 /**
@@ -64,10 +79,23 @@ export interface H2RequestScan {
  * switch per field.
  */
 export function scanRequestFields(raw: readonly string[]): H2RequestScan {
-  const out: H2RequestScan = { malformed: undefined, teTrailers: false, expectContinue: false };
+  const out: H2RequestScan = {
+    malformed: undefined,
+    teTrailers: false,
+    expectContinue: false,
+    badHost: undefined,
+  };
+  let host: string | undefined;
+  let authority: string | undefined;
   for (let i = 0; i < raw.length - 1; i += 2) {
     const name = raw[i]!;
     switch (name.length) {
+      case 4:
+        if (name === 'host') {
+          if (host !== undefined) out.badHost = 'more than one host field';
+          host = raw[i + 1]!;
+        }
+        break;
       case 2:
         if (name === 'te') {
           if (raw[i + 1]!.trim().toLowerCase() === 'trailers') out.teTrailers = true;
@@ -81,7 +109,8 @@ export function scanRequestFields(raw: readonly string[]): H2RequestScan {
         if (name === 'upgrade') out.malformed = 'connection-specific field upgrade';
         break;
       case 10:
-        if (name === 'connection' || name === 'keep-alive')
+        if (name === ':authority') authority = raw[i + 1]!;
+        else if (name === 'connection' || name === 'keep-alive')
           out.malformed = `connection-specific field ${name}`;
         break;
       case 16:
@@ -91,6 +120,14 @@ export function scanRequestFields(raw: readonly string[]): H2RequestScan {
         if (name === 'transfer-encoding') out.malformed = 'transfer-encoding in an HTTP/2 request';
         break;
     }
+  }
+  if (
+    out.badHost === undefined &&
+    host !== undefined &&
+    authority !== undefined &&
+    host.toLowerCase() !== authority.toLowerCase()
+  ) {
+    out.badHost = 'host field differs from :authority';
   }
   return out;
 }
@@ -129,7 +166,12 @@ export class H2ServerSession implements HttpServerSession {
   private responseTrailers: Record<string, string | string[]> | undefined;
   private waitForTrailers = false;
   private discardBody = false;
-  private goneCallbacks: Array<() => void> | undefined;
+  private goneCallbacks: Array<(reason: PingoraError | undefined) => void> | undefined;
+  // Per-request controls: none on the common path (no timers object, nothing per chunk).
+  private timers: IoTimers | undefined;
+  private minSendRate: number | undefined;
+  private bodyReader: RequestBodyReader | undefined;
+  private goneReason: PingoraError | undefined;
 
   /**
    * @param stream the request's stream (an 'error' guard must already be attached)
@@ -177,7 +219,13 @@ export class H2ServerSession implements HttpServerSession {
   // --- request body ---
 
   readRequestBody(): Promise<Buffer | undefined> {
+    const reader = this.bodyReader;
+    if (reader !== undefined) return reader.readRequestBody();
     return readBodyChunk(this, this.stream, bodyOutcome, false);
+  }
+
+  setRequestBodyReader(reader: RequestBodyReader | undefined): void {
+    this.bodyReader = reader;
   }
 
   pumpRequestBody(sink: RequestBodySink): void {
@@ -193,6 +241,7 @@ export class H2ServerSession implements HttpServerSession {
     stream.on('data', this.onReqData);
     stream.on('end', this.onReqEnd);
     stream.on('close', this.onReqClose);
+    this.timers?.armRead(true);
   }
 
   private readonly onRequestTrailers = (_h: unknown, _flags: number, raw: string[]): void => {
@@ -201,11 +250,13 @@ export class H2ServerSession implements HttpServerSession {
 
   private readonly onReqData = (chunk: Buffer): void => {
     if (this.discardBody) return;
+    this.timers?.refreshRead();
     this.bodyBytesRead += chunk.length;
     this.sink?.onRequestBody(chunk);
   };
 
   private readonly onReqEnd = (): void => {
+    this.timers?.clearRead();
     const sink = this.sink;
     this.sink = undefined;
     if (truncated(this.stream)) sink?.onRequestBodyError(streamGone(this.stream));
@@ -222,21 +273,82 @@ export class H2ServerSession implements HttpServerSession {
   pauseRequestBody(): void {
     // Once the response is complete the rest of the body is drained, not held: a paused stream
     // would keep its flow-control window and its slot on the connection forever.
-    if (!this.discardBody) this.stream.pause();
+    if (this.discardBody) return;
+    this.stream.pause();
+    this.timers?.clearRead();
   }
 
   resumeRequestBody(): void {
     this.stream.resume();
+    this.armReadTimeout();
+  }
+
+  private armReadTimeout(): void {
+    this.timers?.armRead(this.bodyStarted && !this.stream.readableEnded && !this.discardBody);
   }
 
   drainRequestBody(): Promise<void> {
-    return drainBody(this);
+    const reader = this.bodyReader;
+    return reader !== undefined ? reader.drainRequestBody() : drainBody(this);
+  }
+
+  // --- per-request controls (HTTP/2 has no server-wide read/write timeout: these are opt-in) ---
+
+  private timersFor(): IoTimers {
+    let t = this.timers;
+    if (t === undefined) this.timers = t = new IoTimers((kind) => this.onTimeout(kind), NO_TIMEOUTS);
+    return t;
+  }
+
+  setReadTimeout(ms: number | undefined): void {
+    const t = this.timersFor();
+    t.timeouts = { readTimeout: ms, writeTimeout: t.timeouts.writeTimeout };
+    if (this.sink !== undefined && !this.stream.isPaused()) this.armReadTimeout();
+  }
+
+  getReadTimeout(): number | undefined {
+    return this.timers?.timeouts.readTimeout;
+  }
+
+  setWriteTimeout(ms: number | undefined): void {
+    const t = this.timersFor();
+    t.timeouts = { readTimeout: t.timeouts.readTimeout, writeTimeout: ms };
+  }
+
+  setMinSendRate(bytesPerSecond: number | undefined): void {
+    this.timersFor();
+    this.minSendRate = bytesPerSecond !== undefined && bytesPerSecond > 0 ? bytesPerSecond : undefined;
+  }
+
+  /** No-op: an HTTP/2 stream's unread body is discarded and the connection goes on regardless. */
+  setCloseOnResponseBeforeDownstreamFinish(_close: boolean): void {}
+
+  /** No-op: draining a stream's body holds no connection (see {@link setCloseOnResponseBeforeDownstreamFinish}). */
+  setTotalDrainTimeout(_ms: number | undefined): void {}
+
+  private onTimeout(kind: TimeoutKind): void {
+    if (kind === READ_TIMEOUT) {
+      const sink = this.sink;
+      this.sink = undefined;
+      sink?.onRequestBodyError(readTimedout(this.timers?.timeouts.readTimeout));
+      return;
+    }
+    // Only this stream is cut (RST_STREAM CANCEL): the connection's other streams are not slow.
+    // Its 'close' tells the waiters why.
+    this.goneReason = writeTimedout(this.minSendRate, this.timers?.timeouts.writeTimeout);
+    if (!this.stream.destroyed) addAbortSignal(ABORTED, this.stream);
   }
 
   writeContinueResponse(): void {
     if (!this.scan.expectContinue || this.continueSent || this.written !== undefined) return;
     this.continueSent = true;
     if (!this.stream.destroyed) this.stream.additionalHeaders({ ':status': 100 });
+  }
+
+  writeInformationalResponse(resp: ResponseHeader): void {
+    if (this.written !== undefined || this.stream.destroyed || this.stream.headersSent) return;
+    const hints = earlyHintsFields(resp);
+    if (hints !== undefined) this.stream.additionalHeaders({ ...hints, ':status': 103 });
   }
 
   // --- response ---
@@ -250,7 +362,7 @@ export class H2ServerSession implements HttpServerSession {
       return;
     }
     // Node 22.20+/24 take a flat raw array (peers.md §6.2); older ones a header object.
-    const headers = ((RAW_RESPONSE_HEADERS ? h2ResponseRaw(resp) : undefined) ??
+    const headers = ((H2_RAW_RESPONSE_HEADERS ? toH2ResponseRaw(resp) : undefined) ??
       toH2ResponseHeaders(resp)) as http2.OutgoingHttpHeaders;
     if (endOfStream) {
       stream.respond(headers, { endStream: true });
@@ -274,13 +386,17 @@ export class H2ServerSession implements HttpServerSession {
     if (chunk !== undefined && chunk.length > 0 && !stream.writableEnded) {
       this.bodyBytesSent += chunk.length;
       ok = stream.write(chunk);
+      if (!ok && this.timers !== undefined) {
+        const ms = writeWaitMs(this.minSendRate, stream.writableLength, this.timers.timeouts.writeTimeout);
+        this.timers.armWrite(stream, ms);
+      }
     }
     if (endOfStream) this.end();
     return ok;
   }
 
   writeResponseTrailers(rawTrailers: string[]): void {
-    if (rawTrailers.length > 0 && this.waitForTrailers) this.responseTrailers = h2Trailers(rawTrailers);
+    if (rawTrailers.length > 0 && this.waitForTrailers) this.responseTrailers = toH2Trailers(rawTrailers);
     this.end();
   }
 
@@ -327,7 +443,7 @@ export class H2ServerSession implements HttpServerSession {
   /** HTTP/2 has no per-request keep-alive: the connection stays up whatever the answer. */
   setKeepalive(_seconds: number | undefined): void {}
 
-  onClientGone(cb: () => void): void {
+  onClientGone(cb: (reason: PingoraError | undefined) => void): void {
     if (this.goneCallbacks === undefined) this.goneCallbacks = [cb];
     else this.goneCallbacks.push(cb);
   }
@@ -366,16 +482,18 @@ export class H2ServerSession implements HttpServerSession {
     const stream = this.stream;
     if (this.hasRequestBody && !stream.readableEnded && !stream.destroyed) {
       this.discardBody = true;
+      this.timers?.clearRead();
       stream.resume();
     }
   }
 
   private readonly onClose = (): void => {
     this.connection.active--;
+    this.timers?.clear();
     const cbs = this.goneCallbacks;
     if (cbs === undefined || this.responseFinished) return;
     this.goneCallbacks = undefined;
-    for (const cb of cbs) cb();
+    for (const cb of cbs) cb(this.goneReason);
   };
 }
 

@@ -53,9 +53,11 @@ export class IoTimers {
     this.readTimer?.clear();
   }
 
-  /** A write was refused: starts a write wait unless one is pending; the next 'drain' of `output` ends it. */
-  armWrite(output: EventEmitter): void {
-    const ms = this.timeouts.writeTimeout;
+  /**
+   * A write was refused: starts a write wait unless one is pending; the next 'drain' of `output`
+   * ends it. `ms` overrides the write timeout for this wait (a bound derived from a minimum send rate).
+   */
+  armWrite(output: EventEmitter, ms: number | undefined = this.timeouts.writeTimeout): void {
     if (ms === undefined || this.writeTimer?.pending === true) return;
     this.writeTimer = fastTimeout(IoTimers.fireWrite, ms, this);
     output.once('drain', this.onDrained);

@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { ResponseHeader } from '@pingora-ts/http';
 import { cannedErrorHeaders } from './canned.js';
 import { type SocketAddr, socketAddrOf, unixPathOf } from '../socket-addr.js';
@@ -82,6 +83,39 @@ export function readBodyChunk<R extends Readable>(
   });
 }
 
+/** Default bound on draining an unread request body after the response (ms). */
+export const DEFAULT_TOTAL_DRAIN_TIMEOUT = 10_000;
+
+/**
+ * The write wait for `queued` pending bytes at `minSendRate` bytes/s: `queued / rate`, at least a
+ * second (a small write must not turn a brief stall into a cut). `undefined` rate: `writeTimeout`.
+ */
+export function writeWaitMs(
+  minSendRate: number | undefined,
+  queued: number,
+  writeTimeout: number | undefined,
+): number | undefined {
+  if (minSendRate === undefined) return writeTimeout;
+  return Math.max(1000, Math.ceil((queued * 1000) / minSendRate));
+}
+
+/** The downstream error of a response write that stayed blocked past its bound. */
+export function writeTimedout(
+  minSendRate: number | undefined,
+  writeTimeout: number | undefined,
+): PingoraError {
+  const why =
+    minSendRate !== undefined
+      ? `client took response bytes slower than ${minSendRate} bytes/s`
+      : `response write blocked for ${writeTimeout} ms`;
+  return PingoraError.explain(ErrorType.WriteTimedout, why).asDown();
+}
+
+/** The downstream error of a request body that stopped arriving. */
+export function readTimedout(readTimeout: number | undefined): PingoraError {
+  return PingoraError.explain(ErrorType.ReadTimedout, `no request body data for ${readTimeout} ms`).asDown();
+}
+
 /** Reads and discards the rest of the request body. */
 export async function drainBody(session: HttpServerSession): Promise<void> {
   while ((await session.readRequestBody()) !== undefined) {
@@ -97,4 +131,24 @@ export function bodyLength(body: Buffer | string): number {
 /** The header a framework-written error response records as written (a copy of the canned fields). */
 export function cannedErrorHeader(status: number, len: number): ResponseHeader {
   return ResponseHeader.fromRaw(status, cannedErrorHeaders(status, len).slice());
+}
+
+/**
+ * The fields of a `103 Early Hints` head as node's header object (lowercase names, repeated
+ * fields as arrays), or `undefined` when it is not a 103 with a `Link` field: browsers act on
+ * 103 only for its links, and node refuses early hints without one.
+ */
+export function earlyHintsFields(resp: ResponseHeader): Record<string, string | string[]> | undefined {
+  if (resp.status !== 103) return undefined;
+  const raw = resp.rawHeaders;
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const had = out[name];
+    if (had === undefined) out[name] = value;
+    else if (typeof had === 'string') out[name] = [had, value];
+    else had.push(value);
+  }
+  return out.link === undefined ? undefined : out;
 }

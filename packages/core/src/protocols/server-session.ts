@@ -2,6 +2,7 @@
  * What a downstream HTTP session offers, whatever the protocol underneath (HTTP/1.1 on node:http
  * now, HTTP/2 streams later). The proxy and `ServeHttp` apps depend on this interface only.
  */
+import type { PingoraError } from '@pingora-ts/error';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import type { SslDigest } from '@pingora-ts/tls-openssl';
 import type { SocketAddr } from '../socket-addr.js';
@@ -23,6 +24,16 @@ export interface RequestBodySink {
   onRequestBody(chunk: Buffer): void;
   onRequestBodyEnd(rawTrailers: string[] | undefined): void;
   onRequestBodyError(error: Error): void;
+}
+
+/**
+ * Takes over {@link HttpServerSession.readRequestBody} and `drainRequestBody` (see
+ * {@link HttpServerSession.setRequestBodyReader}): whoever forwards the body installs itself, so a
+ * read made through the session cannot bypass it.
+ */
+export interface RequestBodyReader {
+  readRequestBody(): Promise<Buffer | undefined>;
+  drainRequestBody(): Promise<void>;
 }
 
 /** Timing marks of one request, in ms from `performance.timeOrigin` (monotonic). */
@@ -76,6 +87,13 @@ export interface HttpServerSession {
   readonly bodyBytesRead: number;
   /** Sends `100 Continue` if the client asked for it and it was not sent yet. */
   writeContinueResponse(): void;
+  /**
+   * Sends an interim `103 Early Hints` head before the final response (an origin's, forwarded).
+   * Ignored once the final head is written, for HTTP/1.0 clients (they cannot take 1xx), for a
+   * 103 without `Link`, and for other 1xx statuses (100 is {@link writeContinueResponse}'s, 101
+   * ends in a tunnel, 102 is obsolete).
+   */
+  writeInformationalResponse(resp: ResponseHeader): void;
 
   /** Writes the response head; `endOfStream` ends the response with no body. */
   writeResponseHeader(resp: ResponseHeader, endOfStream?: boolean): void;
@@ -95,10 +113,60 @@ export interface HttpServerSession {
   respondError(status: number): void;
   /** Answers with an error response and a body. */
   respondErrorWithBody(status: number, body: Buffer | string): void;
-  /** `undefined` closes the connection after this response; a number keeps it alive (seconds). */
+  /**
+   * `undefined` closes the connection after this response (HTTP/1.1 answers `Connection: close`);
+   * a number keeps it alive and makes that many seconds its idle timeout before the next request
+   * (`0`: no idle timeout, as Pingora). A number never keeps alive a connection the client (or a
+   * graceful shutdown) asked to close. Call it before the response head is written. HTTP/2: no-op
+   * (the connection's idle timeout is the server's `keepaliveTimeout`, shared by all its streams).
+   */
   setKeepalive(seconds: number | undefined): void;
-  /** Calls `cb` if the client goes away before the response is finished. */
-  onClientGone(cb: () => void): void;
+  /**
+   * Idle time allowed while waiting for request body bytes, ms; `undefined` = none. Replaces the
+   * server's `readTimeout` for this request; a wait already running restarts with the new value.
+   * Past it the body read fails with a downstream `ReadTimedout`.
+   */
+  setReadTimeout(ms: number | undefined): void;
+  /** The request body read timeout in force (ms), `undefined` for none. */
+  getReadTimeout(): number | undefined;
+  /**
+   * Time a response write may stay blocked (the client takes nothing, its socket buffer or
+   * flow-control window is full), ms; `undefined` = none. Past it the request fails with a
+   * downstream `WriteTimedout` and the connection (HTTP/2: the stream) is closed. Replaces the
+   * server's `writeTimeout` for this request; applies from the next blocked write.
+   */
+  setWriteTimeout(ms: number | undefined): void;
+  /**
+   * Minimum rate the client must take response bytes at, bytes per second; `undefined` or 0 turns
+   * it off. Measured over each blocked wait: when a write is refused, the bytes then queued must
+   * drain within `max(1 s, queued / rate)`, else the request fails as on a write timeout. When set
+   * it takes the place of the write timeout (as in Pingora).
+   */
+  setMinSendRate(bytesPerSecond: number | undefined): void;
+  /**
+   * When the response is finished before the request body was fully received: `false` (default)
+   * reads and discards the rest so the connection can serve another request, within the total
+   * drain timeout (past it the connection closes); `true` answers `Connection: close` instead and
+   * closes the connection after the response. Decided when the response head is written. HTTP/1.x
+   * only: an HTTP/2 stream's unread body is always discarded.
+   */
+  setCloseOnResponseBeforeDownstreamFinish(close: boolean): void;
+  /**
+   * Bound on draining the rest of an unread request body after the response (see
+   * {@link setCloseOnResponseBeforeDownstreamFinish}), ms. Default 10 000; `undefined` = none.
+   */
+  setTotalDrainTimeout(ms: number | undefined): void;
+  /**
+   * Routes {@link readRequestBody} and {@link drainRequestBody} through `reader` from now on
+   * (`undefined` restores direct reads). The proxy installs its retry buffer here, so a filter
+   * that reads the body through the downstream session is seen by the one reader that forwards it.
+   */
+  setRequestBodyReader(reader: RequestBodyReader | undefined): void;
+  /**
+   * Calls `cb` if the client goes away before the response is finished. `reason` says why when
+   * the session cut the connection itself (a downstream `WriteTimedout`), else is `undefined`.
+   */
+  onClientGone(cb: (reason: PingoraError | undefined) => void): void;
   /**
    * Aborts the connection (a response that cannot be finished). HTTP/2 resets only the stream:
    * with CANCEL when `cancel` is set (the response's source went away, as Pingora's proxy answers

@@ -15,7 +15,7 @@ import { ErrorType, type PingoraError } from '@pingora-ts/error';
 import { RequestHeader } from '@pingora-ts/http';
 import { answerWhoCalled, type CallerSeen, closeAll, onClose } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UpstreamResponseHandler, UpstreamSession } from '../protocols/h1-client.js';
+import type { UpstreamResponseHandler, UpstreamSession } from '../protocols/upstream-session.js';
 import { ServerConf } from '../server/conf.js';
 import { Connector } from './connector.js';
 import { HttpPeer } from './peer.js';

@@ -1,10 +1,9 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { ErrorType } from '@pingora-ts/error';
-import { RequestHeader } from '@pingora-ts/http';
+import { RequestHeader, type ResponseHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { UpstreamResponseHandler, UpstreamSession } from '../protocols/h1-client.js';
-import type { ParsedResponseHead } from '../protocols/h1-response-parser.js';
+import type { UpstreamResponseHandler, UpstreamSession } from '../protocols/upstream-session.js';
 import { Connector } from './connector.js';
 import { HttpPeer, parsePeerAddress } from './peer.js';
 
@@ -30,9 +29,9 @@ async function origin(): Promise<{ port: number; sockets: Set<net.Socket> }> {
 }
 
 /** One GET on `conn`; resolves with the status and body. */
-function get(conn: UpstreamSession): Promise<{ head: ParsedResponseHead; body: string }> {
+function get(conn: UpstreamSession): Promise<{ head: ResponseHeader; body: string }> {
   return new Promise((resolve, reject) => {
-    let head: ParsedResponseHead | undefined;
+    let head: ResponseHeader | undefined;
     let body = '';
     const handler: UpstreamResponseHandler = {
       onResponseHeader: (h) => (head = h),

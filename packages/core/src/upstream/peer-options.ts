@@ -1,13 +1,9 @@
 /**
  * Per-peer connection settings, Pingora's `PeerOptions`. Times are milliseconds. The TLS fields
  * are plain data here; turning them into `node:tls` options happens in one place (tls-options.ts).
+ * `ALPN` and `CertKey` are tls-openssl's: one definition for listeners and peers.
  */
-
-/** Which application protocols to offer over TLS (Pingora's `ALPN`). */
-export type ALPN = 'h1' | 'h2' | 'h2h1';
-
-/** Named constants for {@link ALPN}: `H1` (http/1.1), `H2` (h2), `H2H1` (prefer h2, allow http/1.1). */
-export const ALPN = { H1: 'h1', H2: 'h2', H2H1: 'h2h1' } as const satisfies Record<string, ALPN>;
+import type { ALPN, Pem } from '@pingora-ts/tls-openssl';
 
 /** TCP keepalive probe settings for upstream sockets. */
 export interface TcpKeepalive {
@@ -15,25 +11,12 @@ export interface TcpKeepalive {
   idle: number;
 }
 
-/**
- * A client certificate and key for mutual TLS to an origin (PEM), Pingora's `CertKey`. `cert` is
- * the leaf, or the chain: one PEM with the leaf first, or a list (leaf, then intermediates), which
- * is sent as one chain. Peers compare it by content, so equal material read per request still
- * shares pooled connections.
- */
-export interface CertKey {
-  cert: string | Buffer | Array<string | Buffer>;
-  key: string | Buffer;
-  /** Passphrase of an encrypted key. */
-  passphrase?: string;
-}
-
-// Default limit for the TCP connect and for the TLS handshake, ms (nginx's `proxy_connect_timeout`).
-const DEFAULT_CONNECTION_TIMEOUT = 60_000;
-// Default limit for each wait for response bytes, ms (nginx's `proxy_read_timeout`).
-const DEFAULT_READ_TIMEOUT = 60_000;
-// Default limit for each blocked write of the request, ms (nginx's `proxy_send_timeout`).
-const DEFAULT_WRITE_TIMEOUT = 60_000;
+/** Default limit for the TCP connect and for the TLS handshake, ms (nginx's `proxy_connect_timeout`). */
+export const DEFAULT_CONNECTION_TIMEOUT = 60_000;
+/** Default limit for each wait for response bytes, ms (nginx's `proxy_read_timeout`). */
+export const DEFAULT_READ_TIMEOUT = 60_000;
+/** Default limit for each blocked write of the request, ms (nginx's `proxy_send_timeout`). */
+export const DEFAULT_WRITE_TIMEOUT = 60_000;
 
 /**
  * Connection settings of an {@link HttpPeer}.
@@ -92,7 +75,7 @@ export class PeerOptions {
    * configuration's `ca_file`), else Node's bundled Mozilla roots. Compared by content in the
    * pool key.
    */
-  ca: string | Buffer | Array<string | Buffer> | undefined = undefined;
+  ca: Pem | undefined = undefined;
   /** Streams per HTTP/2 connection. */
   maxH2Streams = 1;
   /** Interval of HTTP/2 PINGs on idle sessions, ms. */

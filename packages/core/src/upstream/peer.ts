@@ -5,9 +5,9 @@
  * source address, group).
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
-import { tlsMaterialDigest } from '@pingora-ts/tls-openssl';
+import { type CertKey, tlsMaterialDigest } from '@pingora-ts/tls-openssl';
 import { formatHostPort, formatUnixPath } from '../socket-addr.js';
-import { type CertKey, PeerOptions } from './peer-options.js';
+import { PeerOptions } from './peer-options.js';
 
 /**
  * A TCP address (IP or host name, and port) of an upstream. `${addr}` gives `host:port` or

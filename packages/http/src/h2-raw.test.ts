@@ -1,6 +1,8 @@
-import { RequestHeader, ResponseHeader, toH2RequestHeaders, toH2ResponseHeaders } from '@pingora-ts/http';
 import { describe, expect, it } from 'vitest';
-import { h2RequestRaw, h2ResponseRaw, h2Trailers, withoutPseudo } from './h2-fields.js';
+import { toH2RequestHeaders, toH2ResponseHeaders } from './h2.js';
+import { toH2RequestRaw, toH2ResponseRaw, toH2Trailers, withoutPseudoHeaders } from './h2-raw.js';
+import { RequestHeader } from './request-header.js';
+import { ResponseHeader } from './response-header.js';
 
 /** A header object (what node:http2 takes on Node 20) as sorted [name, value] pairs. */
 function pairsOfObject(o: Record<string, unknown>): string[][] {
@@ -17,7 +19,7 @@ function pairsOfRaw(raw: string[]): string[][] {
   return out.sort();
 }
 
-describe('HTTP/2 field helpers', () => {
+describe('HTTP/2 raw-array conversions', () => {
   it('raw request HEADERS carry the same fields as the header object', () => {
     const req = RequestHeader.build('POST', '/a?b=1');
     req.appendHeader('Host', 'example.test');
@@ -27,7 +29,7 @@ describe('HTTP/2 field helpers', () => {
     req.appendHeader('X-Two', '1');
     req.appendHeader('x-two', '2');
     req.appendHeader('Content-Length', '3');
-    const raw = h2RequestRaw(req, 'http', false)!;
+    const raw = toH2RequestRaw(req, 'http', false)!;
     expect(raw.slice(0, 8)).toEqual([
       ':method',
       'POST',
@@ -39,18 +41,28 @@ describe('HTTP/2 field helpers', () => {
       '/a?b=1',
     ]);
     expect(pairsOfRaw(raw)).toEqual(pairsOfObject(toH2RequestHeaders(req, { scheme: 'http' })));
-    expect(h2RequestRaw(req, 'http', true)).not.toContain('content-length');
+    expect(toH2RequestRaw(req, 'http', true)).not.toContain('content-length');
+  });
+
+  it('keeps te: trailers exactly when the header-object path does', () => {
+    for (const te of ['trailers', 'Trailers', 'gzip, trailers', 'deflate', 'trailersx']) {
+      const req = RequestHeader.build('GET', '/');
+      req.appendHeader('Host', 'example.test');
+      req.appendHeader('TE', te);
+      const raw = toH2RequestRaw(req, 'https', false)!;
+      expect(pairsOfRaw(raw), te).toEqual(pairsOfObject(toH2RequestHeaders(req)));
+    }
   });
 
   it('falls back to the header object when raw arrays cannot express the request', () => {
     const connect = RequestHeader.build('CONNECT', 'example.test:443');
-    expect(h2RequestRaw(connect, 'https', false)).toBeUndefined();
+    expect(toH2RequestRaw(connect, 'https', false)).toBeUndefined();
     const absolute = RequestHeader.build('GET', 'http://example.test/x');
-    expect(h2RequestRaw(absolute, 'https', false)).toBeUndefined();
+    expect(toH2RequestRaw(absolute, 'https', false)).toBeUndefined();
     const named = RequestHeader.build('GET', '/');
     named.appendHeader('Host', 'a');
     named.appendHeader('Connection', 'X-Private');
-    expect(h2RequestRaw(named, 'https', false)).toBeUndefined();
+    expect(toH2RequestRaw(named, 'https', false)).toBeUndefined();
   });
 
   it('raw response HEADERS carry the same fields as the header object', () => {
@@ -59,19 +71,19 @@ describe('HTTP/2 field helpers', () => {
     resp.appendHeader('Upgrade', 'h2c');
     resp.appendHeader('Set-Cookie', 'a=1');
     resp.appendHeader('Set-Cookie', 'b=2');
-    const raw = h2ResponseRaw(resp)!;
+    const raw = toH2ResponseRaw(resp)!;
     expect(raw.slice(0, 2)).toEqual([':status', '200']);
     expect(pairsOfRaw(raw)).toEqual(pairsOfObject(toH2ResponseHeaders(resp)));
   });
 
   it('trailers drop pseudo-headers and connection-specific fields, keep duplicates', () => {
     expect(
-      h2Trailers([':status', '200', 'Grpc-Status', '0', 'Connection', 'close', 'x-a', '1', 'X-A', '2']),
+      toH2Trailers([':status', '200', 'Grpc-Status', '0', 'Connection', 'close', 'x-a', '1', 'X-A', '2']),
     ).toEqual({
       'grpc-status': '0',
       'x-a': ['1', '2'],
     });
-    expect(withoutPseudo([':status', '200', 'a', '1'])).toEqual(['a', '1']);
-    expect(withoutPseudo(['a', '1'])).toEqual(['a', '1']);
+    expect(withoutPseudoHeaders([':status', '200', 'a', '1'])).toEqual(['a', '1']);
+    expect(withoutPseudoHeaders(['a', '1'])).toEqual(['a', '1']);
   });
 });
