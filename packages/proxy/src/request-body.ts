@@ -20,6 +20,13 @@ export interface BodyTarget {
   onBodyError(error: PingoraError): void;
 }
 
+function consumedWhileForwarding(): PingoraError {
+  return PingoraError.explain(
+    ErrorType.InternalError,
+    'the request body is being sent upstream: read it before the upstream request (requestFilter), or change it in requestBodyFilter',
+  );
+}
+
 function clientGone(cause: Error): PingoraError {
   return PingoraError.because(ErrorType.ConnectionClosed, 'reading request body', cause).asDown();
 }
@@ -109,6 +116,9 @@ export class RequestBodyBuffer implements RequestBodySink, RequestBodyReader {
   }
 
   consume(): Promise<Buffer | undefined> {
+    // Once an attempt is sending the body, a chunk taken here would never reach the origin, which
+    // may be waiting for it (a Content-Length body): refuse at once rather than hang the request.
+    if (this.target !== undefined && !this.ended) return Promise.reject(consumedWhileForwarding());
     this.consumed = true;
     const first = this.retained.shift();
     if (first !== undefined) {

@@ -196,6 +196,31 @@ describe('one request-body reader', () => {
     expect(firstChunk).toBe('hello');
     expect(seen).toEqual({ te: 'chunked', cl: undefined, body: ' world' });
   });
+  it('reading the body while an attempt forwards it fails the request at once (500), no hang', async () => {
+    const origin = await startOrigin((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('stored'));
+    });
+    let readError: unknown;
+    const inner: ProxyHttp = {
+      async requestBodyFilter(session) {
+        try {
+          await session.downstream.readRequestBody();
+        } catch (e) {
+          readError = e;
+          throw e;
+        }
+      },
+      upstreamPeer: () => origin.peer(),
+    };
+    const p = await startProxy(inner);
+    const c = rawClient(p.port);
+    c.socket.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello');
+    await waitFor(() => c.data.includes('\r\n\r\n'), { timeout: 20_000 });
+    expect(c.data).toMatch(/^HTTP\/1\.1 500 /);
+    expect(String(readError)).toMatch(/being sent upstream/);
+    expect(p.logs.some((l) => /requestBodyFilter failed: .*being sent upstream/.test(l.msg))).toBe(true);
+  });
 });
 
 describe('upgrade request body', () => {
