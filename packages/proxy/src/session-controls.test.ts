@@ -210,6 +210,7 @@ describe('one request-body reader', () => {
           readError = e;
           throw e;
         }
+        return undefined;
       },
       upstreamPeer: () => origin.peer(),
     };
