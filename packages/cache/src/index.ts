@@ -1,0 +1,66 @@
+/**
+ * @module @pingora-ts/cache
+ *
+ * Pingora's HTTP cache for Node.js (`pingora-cache`): the building blocks the proxy's cache phases
+ * will use. Cache keys hashed as Pingora hashes them (BLAKE2b-128), cache metadata with a
+ * versioned binary form, RFC 9111 `Cache-Control` parsing and Pingora's cacheability and freshness
+ * rules, a byte-bounded in-memory storage whose assets can be read while they are still being
+ * written, eviction managers (LRU and TinyUFO) that survive a restart, the cache lock that lets one
+ * request fetch a missing asset while the others wait (stampede protection), and the predictor that
+ * remembers uncacheable keys.
+ *
+ * @example
+ * ```ts
+ * import { CacheControl, CacheKey, CacheMetaDefaults, respCacheable } from '@pingora-ts/cache';
+ *
+ * const key = CacheKey.default(req);                    // host + path and query
+ * const defaults = new CacheMetaDefaults((s) => (s === 200 ? 60 : undefined), 5, 60);
+ * const cc = CacheControl.fromHeaders(resp.headers);
+ * const meta = respCacheable(cc, resp, false, defaults); // undefined: do not store
+ * ```
+ */
+export {
+  CacheKey,
+  CompactCacheKey,
+  HASH_SIZE,
+  hashKey,
+  hex2str,
+  str2hex,
+} from './key.js';
+export type { HashBinary } from './key.js';
+export { CacheMeta, CacheMetaDefaults } from './meta.js';
+export type { CacheMetaInit, FreshSecByStatus } from './meta.js';
+export { META_VERSION } from './meta-codec.js';
+export { CacheControl, DELTA_SECONDS_OVERFLOW_VALUE, DirectiveValue } from './cache-control.js';
+export type { Cacheable, HeaderLookup } from './cache-control.js';
+export {
+  calculateExpiresHeaderTime,
+  calculateFreshUntil,
+  calculateServeStaleDurations,
+  requestCacheable,
+  respCacheable,
+  upstreamRequestFilter,
+} from './filters.js';
+export { formatHttpDate, parseHttpDate } from './http-date.js';
+export { CacheLock, LockStatus, ReadLock, WritePermit } from './lock/index.js';
+export type { CacheKeyLock, CacheLockOptions, Locked, UnlockReason, WaitResult } from './lock/index.js';
+export { Predictor } from './predictor.js';
+export type { CacheablePredictor, PredictorOptions } from './predictor.js';
+export { NoCacheReason, noCacheReasonAsStr } from './no-cache-reason.js';
+export type { BuiltinNoCacheReason, CustomNoCacheReason } from './no-cache-reason.js';
+export type {
+  HitHandler,
+  LookupResult,
+  MissHandler,
+  PurgeType,
+  Storage,
+  StorageKey,
+} from './storage/storage.js';
+export { ERR_RESPONSE_TOO_LARGE } from './storage/storage.js';
+export { DEFAULT_META_SIZE, MemoryStorage } from './storage/memory.js';
+export type { MemoryStorageOptions } from './storage/memory.js';
+export type { EvictionEntry, EvictionManager } from './eviction/eviction.js';
+export { LruEvictionManager } from './eviction/lru.js';
+export type { LruEvictionOptions } from './eviction/lru.js';
+export { TinyUfoEvictionManager } from './eviction/tinyufo.js';
+export type { TinyUfoEvictionOptions } from './eviction/tinyufo.js';
