@@ -60,6 +60,34 @@ export interface EvictionManager {
   load(dir: string): Promise<void>;
 }
 
+/**
+ * The byte and item counters every manager keeps, and their accessors (one definition for both
+ * managers). Subclasses update `used`, `evictedBytes` and `evictedCount` as they admit and evict.
+ */
+export abstract class EvictionCounters {
+  protected used = 0;
+  protected evictedBytes = 0;
+  protected evictedCount = 0;
+
+  /** Bytes tracked now. */
+  totalSize(): number {
+    return this.used;
+  }
+
+  /** Assets tracked now. */
+  abstract totalItems(): number;
+
+  /** Bytes evicted so far. */
+  evictedSize(): number {
+    return this.evictedBytes;
+  }
+
+  /** Assets evicted so far. */
+  evictedItems(): number {
+    return this.evictedCount;
+  }
+}
+
 /** Checks a byte count handed to a manager. */
 export function checkSize(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) {

@@ -3,7 +3,7 @@
  * key on access moves it to the most-recent end and the first key is always the least recent. Every
  * operation is O(1) (plus O(evicted)).
  */
-import { checkSize, type EvictionEntry, type EvictionManager } from './eviction.js';
+import { checkSize, EvictionCounters, type EvictionEntry, type EvictionManager } from './eviction.js';
 import { readSnapshot, writeSnapshot } from './persist.js';
 import type { StorageKey } from '../storage/storage.js';
 
@@ -28,35 +28,21 @@ const KIND = 'lru';
  * await lru.save('/var/cache/pingora'); // keep the order across a restart
  * ```
  */
-export class LruEvictionManager implements EvictionManager {
+export class LruEvictionManager extends EvictionCounters implements EvictionManager {
   private readonly maxBytes: number;
   private readonly maxItems: number;
   private entries = new Map<string, EvictionEntry>();
-  private used = 0;
-  private evictedBytes = 0;
-  private evictedCount = 0;
 
   constructor(options: LruEvictionOptions) {
+    super();
     checkSize('maxBytes', options.maxBytes);
     if (options.maxItems !== undefined) checkSize('maxItems', options.maxItems);
     this.maxBytes = options.maxBytes;
     this.maxItems = options.maxItems ?? Number.POSITIVE_INFINITY;
   }
 
-  totalSize(): number {
-    return this.used;
-  }
-
   totalItems(): number {
     return this.entries.size;
-  }
-
-  evictedSize(): number {
-    return this.evictedBytes;
-  }
-
-  evictedItems(): number {
-    return this.evictedCount;
   }
 
   admit(key: StorageKey, size: number, freshUntil: number): StorageKey[] {

@@ -8,7 +8,7 @@
  */
 import { TinyUfo } from '@pingora-ts/tinyufo';
 import type { StorageKey } from '../storage/storage.js';
-import { checkSize, type EvictionEntry, type EvictionManager } from './eviction.js';
+import { checkSize, EvictionCounters, type EvictionEntry, type EvictionManager } from './eviction.js';
 import { readSnapshot, writeSnapshot } from './persist.js';
 
 /** Options of {@link TinyUfoEvictionManager}. */
@@ -37,37 +37,23 @@ const MAX_WEIGHT = 0xffff_ffff;
  * ufo.access(key, body.byteLength, freshUntil); // on every hit
  * ```
  */
-export class TinyUfoEvictionManager implements EvictionManager {
+export class TinyUfoEvictionManager extends EvictionCounters implements EvictionManager {
   private readonly options: TinyUfoEvictionOptions;
   private ufo: TinyUfo<string, EvictionEntry>;
   private index = new Map<string, EvictionEntry>();
   // Victims of a put made by `access`, which cannot return them: handed out by the next admit.
   private pending: StorageKey[] = [];
-  private used = 0;
-  private evictedBytes = 0;
-  private evictedCount = 0;
 
   constructor(options: TinyUfoEvictionOptions) {
+    super();
     checkSize('maxBytes', options.maxBytes);
     checkSize('estimatedItems', options.estimatedItems);
     this.options = { ...options };
     this.ufo = this.makeUfo();
   }
 
-  totalSize(): number {
-    return this.used;
-  }
-
   totalItems(): number {
     return this.index.size;
-  }
-
-  evictedSize(): number {
-    return this.evictedBytes;
-  }
-
-  evictedItems(): number {
-    return this.evictedCount;
   }
 
   admit(key: StorageKey, size: number, freshUntil: number): StorageKey[] {
