@@ -9,7 +9,7 @@
  *
  * Locations: `/` (`Hello World!\n`), `/echo` (the request body), `/no_compression` (32 × `B`),
  * `/file_maker` (`x-set-size` × `A`, default 1024), `/tls_verify` (empty 200, connection closed),
- * `/sleep` (`x-abort` drops the connection before answering), `/download/` (4 MiB), `/103` and
+ * `/sleep` (`x-abort` drops the connection before answering), `/download/` (4 MiB, or `x-download-size` bytes), `/103` and
  * `/103-die` (Early Hints, then an answer or nothing), `/upgrade` (101 with a body).
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -94,7 +94,7 @@ function handle(req: Req, res: Res): void {
   } else if (path === '/file_maker') {
     reply(res, 200, 'A'.repeat(Number(req.headers['x-set-size'] ?? 1024)));
   } else if (path.startsWith('/download/')) {
-    reply(res, 200, Buffer.alloc(4 * MB, 'A'));
+    reply(res, 200, Buffer.alloc(Number(req.headers['x-download-size'] ?? 4 * MB), 'A'));
   } else {
     req.resume();
     reply(res, 200, 'Hello World!\n');

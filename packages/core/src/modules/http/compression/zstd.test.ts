@@ -89,15 +89,18 @@ describe('zstd', () => {
       m.responseHeaderFilter(resp, false);
       const stream = m.responseBodyStream()!;
       const out: Buffer[] = [];
-      stream.on('data', (c: Buffer) => out.push(c));
+      // A streaming decoder: a one-shot decode of an unfinished frame fails on newer Nodes.
+      const decoder = createDecoder('zstd');
+      let plain = '';
+      decoder.on('data', (c: Buffer) => (plain += c.toString()));
+      stream.on('data', (c: Buffer) => {
+        out.push(c);
+        decoder.write(c);
+      });
       stream.write('data: one\n\n');
-      await waitFor(
-        () =>
-          out.length > 0 && zstdZlib.zstdDecompressSync!(Buffer.concat(out)).toString() === 'data: one\n\n',
-        {
-          message: 'the first event to come out of the zstd stream unfinished',
-        },
-      );
+      await waitFor(() => plain === 'data: one\n\n', {
+        message: 'the first event to come out of the zstd stream unfinished',
+      });
       stream.end('data: two\n\n');
       await finished(stream);
       expect(zstdZlib.zstdDecompressSync!(Buffer.concat(out)).toString()).toBe('data: one\n\ndata: two\n\n');
