@@ -58,8 +58,10 @@ export type {
   UpstreamResponseHandler,
   UpstreamSession,
 } from './protocols/upstream-session.js';
-export { H2ServerSession, scanRequestFields } from './protocols/h2-server-session.js';
-export type { H2DownstreamConnection, H2RequestScan } from './protocols/h2-server-session.js';
+export { H2ServerSession } from './protocols/h2-server-session.js';
+export { scanRequestFields } from './protocols/h2-request-fields.js';
+export type { H2RequestScan } from './protocols/h2-request-fields.js';
+export type { H2DownstreamConnection } from './protocols/h2-server-session.js';
 export {
   DEFAULT_H2_MAX_CONCURRENT_STREAMS,
   H2_PREFACE,

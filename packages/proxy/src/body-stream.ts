@@ -4,6 +4,12 @@
  * When the stream's buffer is full the stage asks its owner to pause what feeds it until the
  * stream drains; when what it feeds is full the owner pauses the stream's output. Made only for
  * responses that go through a stream, so a plain response allocates none of this.
+ *
+ * Both ends hold their latest chunk for one microtask. When the body ends in that turn (an
+ * HTTP/1.1 body's last chunk comes with its end), the chunk goes in as `end(chunk)`, which saves
+ * the stream a flush round trip to the zlib thread pool, and the stream's last output reaches the
+ * owner together with its end, so the response ends in one socket write. A streamed body (server-
+ * sent events) is delayed by one microtask, not held.
  */
 import type { Duplex } from 'node:stream';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
@@ -12,8 +18,8 @@ import { ErrorType, PingoraError } from '@pingora-ts/error';
 export interface StageOwner {
   /** Output of the stream (call {@link BodyStreamStage.pauseOutput} when the next stage is full). */
   stageData(stage: BodyStreamStage, chunk: Buffer): void;
-  /** The stream ended after its last output. */
-  stageEnd(stage: BodyStreamStage): void;
+  /** The stream ended; `last` is its last output, handed over with the end so both go out in one write. */
+  stageEnd(stage: BodyStreamStage, last: Buffer | undefined): void;
   /** The stream failed. */
   stageError(stage: BodyStreamStage, error: PingoraError): void;
   /** The stream is full: stop feeding it. */
@@ -26,6 +32,8 @@ export interface StageOwner {
 export class BodyStreamStage {
   private waitingDrain = false;
   private closed = false;
+  private heldIn: Buffer | undefined = undefined;
+  private heldOut: Buffer | undefined = undefined;
 
   constructor(
     readonly stream: Duplex,
@@ -43,6 +51,22 @@ export class BodyStreamStage {
   /** Feeds a chunk; pauses the feeder when the stream's buffer is full. */
   write(chunk: Buffer): void {
     if (this.closed || chunk.length === 0) return;
+    const prev = this.heldIn;
+    this.heldIn = chunk;
+    if (prev !== undefined) this.writeNow(prev);
+    else queueMicrotask(this.flushIn);
+  }
+
+  /** No more input: the stream flushes and ends (with the held chunk, if any). */
+  end(): void {
+    if (this.closed) return;
+    const last = this.heldIn;
+    this.heldIn = undefined;
+    if (last !== undefined) this.stream.end(last);
+    else this.stream.end();
+  }
+
+  private writeNow(chunk: Buffer): void {
     if (!this.stream.write(chunk) && !this.waitingDrain) {
       this.waitingDrain = true;
       this.owner.pauseInput(this);
@@ -50,12 +74,17 @@ export class BodyStreamStage {
     }
   }
 
-  /** No more input (after `last`, if given): the stream flushes and ends. */
-  end(last?: Buffer): void {
-    if (this.closed) return;
-    if (last !== undefined && last.length > 0) this.stream.end(last);
-    else this.stream.end();
-  }
+  private readonly flushIn = (): void => {
+    const held = this.heldIn;
+    this.heldIn = undefined;
+    if (held !== undefined && !this.closed) this.writeNow(held);
+  };
+
+  private readonly flushOut = (): void => {
+    const held = this.heldOut;
+    this.heldOut = undefined;
+    if (held !== undefined && !this.closed) this.owner.stageData(this, held);
+  };
 
   /** The next stage is full. */
   pauseOutput(): void {
@@ -71,6 +100,7 @@ export class BodyStreamStage {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.heldIn = this.heldOut = undefined;
     this.stream.off('data', this.onData);
     this.stream.off('end', this.onEnd);
     // A late error from a stream being torn down must not reach the process.
@@ -80,13 +110,19 @@ export class BodyStreamStage {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.closed) this.owner.stageData(this, chunk);
+    if (this.closed) return;
+    const prev = this.heldOut;
+    this.heldOut = chunk;
+    if (prev !== undefined) this.owner.stageData(this, prev);
+    else queueMicrotask(this.flushOut);
   };
 
   private readonly onEnd = (): void => {
     if (this.closed) return;
     this.closed = true;
-    this.owner.stageEnd(this);
+    const last = this.heldOut;
+    this.heldOut = undefined;
+    this.owner.stageEnd(this, last);
   };
 
   private readonly onDrain = (): void => {

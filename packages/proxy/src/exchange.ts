@@ -14,6 +14,7 @@ import type {
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import { BodyStreamStage, type StageOwner } from './body-stream.js';
+import { defaultErrorWhileProxy } from './fail-to-proxy.js';
 import { type Phases, phaseError } from './phases.js';
 import { runResponseHeaderFilters } from './response-header-filters.js';
 import { type ForwarderOwner, RequestBodyForwarder } from './request-forwarder.js';
@@ -41,11 +42,6 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
   private decoder: BodyStreamStage | undefined = undefined;
   private encoder: BodyStreamStage | undefined = undefined;
   private encoderTrailers: string[] | undefined = undefined;
-  // The latest chunk for the module stream, held for one microtask: when the end follows in the
-  // same turn (an HTTP/1.1 body's last chunk), chunk and end go in as one `end(chunk)`, which
-  // saves the stream a flush round trip to the zlib thread pool (~25 % of a small response's cost).
-  private encoderHeld: Buffer | undefined = undefined;
-  private flushHeld: (() => void) | undefined = undefined;
   // The upstream connection went back to the pool: a later failure must not destroy it.
   private released = false;
   private headerWritten = false;
@@ -229,7 +225,7 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
     }
     if (c === null || c === undefined) return;
     if (this.encoder !== undefined) {
-      this.holdForEncoder(c);
+      this.encoder.write(c);
       return;
     }
     if (this.bodyRemaining > 0) {
@@ -243,24 +239,6 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
       this.pauseFeed();
       s.downstream.onResponseDrain(this.onDownstreamDrain);
     }
-  }
-
-  private holdForEncoder(chunk: Buffer): void {
-    const prev = this.encoderHeld;
-    this.encoderHeld = chunk;
-    if (prev !== undefined) {
-      this.encoder!.write(prev);
-      return;
-    }
-    let f = this.flushHeld;
-    if (f === undefined) {
-      f = this.flushHeld = () => {
-        const held = this.encoderHeld;
-        this.encoderHeld = undefined;
-        if (held !== undefined && !this.settled) this.encoder?.write(held);
-      };
-    }
-    queueMicrotask(f);
   }
 
   private readonly onDownstreamDrain = (): void => {
@@ -289,29 +267,6 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
       this.forwardBody(chunk);
       return;
     }
-    // The stream's latest output is held for one turn (see flushOutput): when the stream ends in
-    // that turn, the last bytes and the end of the response leave in one write.
-    const prev = this.finalChunk;
-    this.finalChunk = chunk;
-    if (prev !== undefined) this.writeOutput(stage, prev);
-    else {
-      let f = this.flushOutput;
-      if (f === undefined) f = this.flushOutput = () => this.flushHeldOutput();
-      queueMicrotask(f);
-    }
-  }
-
-  private flushOutput: (() => void) | undefined = undefined;
-
-  private flushHeldOutput(): void {
-    const held = this.finalChunk;
-    const enc = this.encoder;
-    if (held === undefined || enc === undefined || this.settled) return;
-    this.finalChunk = undefined;
-    this.writeOutput(enc, held);
-  }
-
-  private writeOutput(stage: BodyStreamStage, chunk: Buffer): void {
     const d = this.session.downstream;
     if (!d.writeResponseBody(chunk, false)) {
       stage.pauseOutput();
@@ -319,13 +274,16 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
     }
   }
 
-  stageEnd(stage: BodyStreamStage): void {
+  stageEnd(stage: BodyStreamStage, last: Buffer | undefined): void {
     if (this.settled) return;
     if (stage === this.decoder) {
-      this.finishResponse();
+      if (last !== undefined) this.forwardBody(last);
+      if (!this.settled) this.finishResponse();
       return;
     }
     this.encoder = undefined;
+    // Held like a Content-Length body's last chunk: written with the end of the response.
+    this.finalChunk = last;
     this.writeEnd(undefined, this.encoderTrailers, undefined);
   }
 
@@ -432,14 +390,9 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
       return;
     }
     this.encoderTrailers = asBody === undefined ? trailers : undefined;
-    let tail = this.encoderHeld;
-    this.encoderHeld = undefined;
-    for (const c of [last, asBody]) {
-      if (!c) continue;
-      if (tail !== undefined) enc.write(tail);
-      tail = c;
-    }
-    enc.end(tail);
+    if (last) enc.write(last);
+    if (asBody !== undefined) enc.write(asBody);
+    enc.end();
   }
 
   private writeEnd(
@@ -531,18 +484,6 @@ export class Exchange<Ctx> implements UpstreamResponseHandler, ForwarderOwner, S
     this.session.bodyIfUsed?.detach();
     this.done(error);
   }
-}
-
-/** Pingora's default `error_while_proxy`. */
-export function defaultErrorWhileProxy(
-  peer: HttpPeer,
-  session: Session,
-  error: PingoraError,
-  clientReused: boolean,
-): PingoraError {
-  const e = error.moreContext(`Peer: ${peer}`);
-  if (e.retryType === 'ReusedOnly') e.setRetry(clientReused && !session.body.truncated);
-  return e;
 }
 
 function applyFilter(out: unknown, input: Buffer | undefined): Buffer | null | undefined {

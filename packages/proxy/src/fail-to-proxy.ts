@@ -1,9 +1,11 @@
 /**
- * Errors to responses. Pingora's default `fail_to_proxy` mapping, with two changes users of Node
+ * Pingora's default error phases: `error_while_proxy` (may the attempt be retried) and
+ * `fail_to_proxy` (errors to responses). The `fail_to_proxy` mapping is Pingora's, with two changes users of Node
  * proxies ask for: an upstream *timeout* answers 504 (as nginx does) instead of 502, and a client
  * that went away is recorded as 499 in logs (nothing can be sent to it).
  */
 import { ErrorType, type PingoraError } from '@pingora-ts/error';
+import type { HttpPeer } from '@pingora-ts/core';
 import type { FailToProxy } from './proxy-http.js';
 import type { Session } from './session.js';
 
@@ -50,4 +52,16 @@ export function defaultFailToProxy(session: Session, error: PingoraError): FailT
     session.respondError(code);
   }
   return { errorCode: code, canReuseDownstream: false };
+}
+
+/** Pingora's default `error_while_proxy`. */
+export function defaultErrorWhileProxy(
+  peer: HttpPeer,
+  session: Session,
+  error: PingoraError,
+  clientReused: boolean,
+): PingoraError {
+  const e = error.moreContext(`Peer: ${peer}`);
+  if (e.retryType === 'ReusedOnly') e.setRetry(clientReused && !session.body.truncated);
+  return e;
 }

@@ -40,6 +40,6 @@ export { accessLog, accessLogRecord, formatAccessLog } from './access-log.js';
 export type { AccessLogRecord } from './access-log.js';
 export { RETRY_BUFFER_LIMIT } from './request-body.js';
 export { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
-export { defaultErrorWhileProxy } from './exchange.js';
+export { defaultErrorWhileProxy } from './fail-to-proxy.js';
 export { TrustedProxies, clientIp, setForwardedHeaders } from './forwarded.js';
 export type { ForwardedOptions } from './forwarded.js';

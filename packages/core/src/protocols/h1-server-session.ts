@@ -19,6 +19,7 @@ import {
   scanFields,
 } from './h1-request-fields.js';
 import { IoTimers, READ_TIMEOUT, type TimeoutKind } from './io-timers.js';
+import { H1Keepalive } from './h1-keepalive.js';
 import type {
   Digest,
   HttpServerSession,
@@ -66,27 +67,10 @@ function onDownstreamClose(this: Closable): void {
   this[SESSION]?.clientClosed();
 }
 
-// Shared 'finish' listener of a response whose session set a keep-alive timeout. node's own
-// 'finish' handler ran first (it was registered before the request event) and armed the server's
-// keep-alive timeout on the socket: this replaces its duration. Only a timeout node armed is
-// replaced, as node disarms only that one when the next request arrives (a pipelined request
-// already waiting gets none, and must not get one).
-function applyKeepaliveTimeout(this: Closable): void {
-  const session = this[SESSION];
-  const socket = session?.req.socket as (Socket & { timeout?: number }) | null | undefined;
-  if (session === undefined || socket == null || socket.destroyed) return;
-  if ((this as ServerResponse).shouldKeepAlive && (socket.timeout ?? 0) > 0) {
-    socket.setTimeout(session.keepaliveMs);
-  }
-}
-
 // The rest of an unread request body did not arrive within the total drain timeout.
 function onDrainTimeout(session: H1ServerSession): void {
   if (!session.req.complete) session.req.socket?.destroy();
 }
-
-// node:http's per-response keep-alive timeout, which its `Keep-Alive: timeout=N` field advertises.
-type KeepaliveResponse = ServerResponse & { _keepAliveTimeout?: number };
 
 const BODY_INCOMPLETE = 'client closed the connection before the request body was complete';
 
@@ -129,10 +113,8 @@ export class H1ServerSession implements HttpServerSession {
   private drainTimer: FastTimer | undefined = undefined;
   private bodyReader: RequestBodyReader | undefined = undefined;
   private goneReason: PingoraError | undefined = undefined;
-  // Keep-alive as node decided it, saved when setKeepalive(undefined) first turned it off.
-  private keepaliveBefore: boolean | undefined = undefined;
-  /** @internal Idle keep-alive timeout set by {@link setKeepalive} (ms); -1 = the server's. */
-  keepaliveMs = -1;
+  // Made by the first setKeepalive call only.
+  private keepalive: H1Keepalive | undefined = undefined;
 
   /**
    * @param req the parsed request
@@ -450,21 +432,11 @@ export class H1ServerSession implements HttpServerSession {
   }
 
   setKeepalive(seconds: number | undefined): void {
-    const res = this.res as KeepaliveResponse | undefined;
+    const res = this.res;
     if (res === undefined) return;
-    if (seconds === undefined) {
-      if (this.keepaliveBefore === undefined) this.keepaliveBefore = res.shouldKeepAlive;
-      res.shouldKeepAlive = false;
-      return;
-    }
-    if (this.keepaliveBefore !== undefined) res.shouldKeepAlive = this.keepaliveBefore;
-    // node advertises this in `Keep-Alive: timeout=N` (none for 0: no idle timeout).
-    if (res._keepAliveTimeout !== undefined) res._keepAliveTimeout = seconds * 1000;
-    if (this.keepaliveMs < 0) {
-      (res as Closable)[SESSION] = this;
-      res.once('finish', applyKeepaliveTimeout);
-    }
-    this.keepaliveMs = seconds * 1000;
+    let k = this.keepalive;
+    if (k === undefined) this.keepalive = k = new H1Keepalive(this.req, res);
+    k.set(seconds);
   }
 
   onClientGone(cb: (reason: PingoraError | undefined) => void): void {

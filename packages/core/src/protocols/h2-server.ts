@@ -8,7 +8,8 @@ import http2, { type ServerHttp2Session, type ServerHttp2Stream } from 'node:htt
 import type { Socket } from 'node:net';
 import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import { type Logger, levelEnabled } from '../logger.js';
-import { type H2DownstreamConnection, H2ServerSession, scanRequestFields } from './h2-server-session.js';
+import { scanRequestFields } from './h2-request-fields.js';
+import { type H2DownstreamConnection, H2ServerSession } from './h2-server-session.js';
 
 const { NGHTTP2_PROTOCOL_ERROR } = http2.constants;
 

@@ -26,7 +26,7 @@ import { type LogEntry, memoryLogger } from '../../test/helpers.js';
 import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
 import { ShutdownController } from '../server/shutdown.js';
 import { Service } from '../services/listening.js';
-import { scanRequestFields } from './h2-server-session.js';
+import { scanRequestFields } from './h2-request-fields.js';
 import type { HttpServerSession } from './server-session.js';
 
 const services: Service[] = [];
