@@ -10,20 +10,17 @@ import {
   type HttpServerApp,
   type HttpServerOptions,
   type HttpServerSession,
-  type HttpPeer,
   type Logger,
   ResponseCompressionBuilder,
   type ShutdownWatch,
-  type UpstreamSession,
   defaultLogger,
 } from '@pingora-ts/core';
-import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
-import type { RequestHeader } from '@pingora-ts/http';
-import { type AttemptDone, Exchange, type ExchangeOwner } from './exchange.js';
+import { isPingoraError, type PingoraError } from '@pingora-ts/error';
 import { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
 import { compilePhases, describeFailure, type Phases, phaseError } from './phases.js';
-import type { ProxyHttp, UpstreamDigest } from './proxy-http.js';
+import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
+import { type AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
 
 /** Settings of an {@link HttpProxy}. */
 export interface HttpProxyOptions {
@@ -48,15 +45,8 @@ export interface HttpProxyOptions {
   tunnelIdleTimeout?: number;
 }
 
-const KEEP_UPGRADE = { keepUpgrade: true } as const;
-const KEEP_TE_TRAILERS = { keepTeTrailers: true } as const;
-
 function isPromise<T>(v: unknown): v is Promise<T> {
   return v instanceof Promise;
-}
-
-function toError(e: unknown, context: string): PingoraError {
-  return isPingoraError(e) ? e : PingoraError.because(ErrorType.InternalError, context, e).asIn();
 }
 
 // Plain words for the socket errors a retry line most often reports.
@@ -92,7 +82,7 @@ function failureReason(error: PingoraError): string {
  * const service = new Service('proxy', new HttpServer(proxy));
  * ```
  */
-export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
+export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx> {
   readonly serverOptions: HttpServerOptions;
   readonly connector: Connector;
   readonly maxRetries: number;
@@ -102,7 +92,8 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
    * `initDownstreamModules` when the proxy is built.
    */
   readonly downstreamModules: HttpModules;
-  private readonly phases: Phases<Ctx>;
+  /** @internal The compiled phase table. */
+  readonly phases: Phases<Ctx>;
   readonly tunnelIdleTimeout: number | undefined;
 
   constructor(
@@ -126,11 +117,6 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
 
   processNewHttp(downstream: HttpServerSession, shutdown: ShutdownWatch): Promise<void> {
     return this.handle(new Session(downstream, this.logger, shutdown));
-  }
-
-  /** @internal Gives an upstream connection back to the connector after an exchange. */
-  releaseHttpSession(conn: UpstreamSession, peer: HttpPeer): void {
-    this.connector.releaseHttpSession(conn, peer);
   }
 
   httpCleanup(): void {
@@ -181,7 +167,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
       phase = 'upstream';
       while (!answered && session.tries < this.maxRetries) {
         session.tries++;
-        error = await this.proxyToUpstream(session, ctx);
+        error = await new UpstreamAttempt(this, session, ctx).run();
         if (session.upstreamStart !== 0 && session.upstreamTotal < 0) {
           session.upstreamTotal = performance.now() - session.upstreamStart;
         }
@@ -221,157 +207,6 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, ExchangeOwner {
   private responseDone(session: Session): void {
     doneFilter(session, session.downstreamModules);
     doneFilter(session, session.upstreamCompressionCtx);
-  }
-
-  /**
-   * One attempt; resolves with the error that ended it, or `undefined` on success. Never rejects.
-   * Written as promise-returning steps rather than one async function so that the common path (a
-   * synchronous `upstreamPeer`, a pooled connection, no request phases) allocates one promise.
-   */
-  private proxyToUpstream(session: Session, ctx: Ctx): Promise<PingoraError | undefined> {
-    session.attemptStage = 0;
-    let r: HttpPeer | Promise<HttpPeer>;
-    try {
-      r = this.phases.upstreamPeer(session, ctx);
-    } catch (e) {
-      return Promise.resolve(phaseError(e, 'upstreamPeer'));
-    }
-    if (isPromise<HttpPeer>(r)) {
-      return r.then(
-        (peer) => this.withPeer(session, ctx, peer),
-        (e: unknown) => phaseError(e, 'upstreamPeer'),
-      );
-    }
-    return this.withPeer(session, ctx, r);
-  }
-
-  private withPeer(session: Session, ctx: Ctx, peer: HttpPeer): Promise<PingoraError | undefined> {
-    session.upstreamPeer = peer;
-    session.beginUpstream();
-    const conn = this.connector.reusedHttpSession(peer);
-    if (conn === undefined) return this.connectThenSend(session, ctx, peer);
-    return this.send(session, ctx, peer, conn, true);
-  }
-
-  private async connectThenSend(
-    session: Session,
-    ctx: Ctx,
-    peer: HttpPeer,
-  ): Promise<PingoraError | undefined> {
-    let conn: UpstreamSession;
-    try {
-      conn = await this.connector.newHttpSession(peer);
-    } catch (e) {
-      session.upstreamConnectTime = session.upstreamTotal = performance.now() - session.upstreamStart;
-      const p = this.phases;
-      let err = toError(e, 'connect failed');
-      if (p.failToConnect !== null) {
-        try {
-          err = p.failToConnect(session, peer, ctx, err);
-        } catch (e2) {
-          return phaseError(e2, 'failToConnect');
-        }
-      }
-      return err;
-    }
-    return this.send(session, ctx, peer, conn, false);
-  }
-
-  private send(
-    session: Session,
-    ctx: Ctx,
-    peer: HttpPeer,
-    conn: UpstreamSession,
-    reused: boolean,
-  ): Promise<PingoraError | undefined> {
-    session.upstreamReused = reused;
-    session.attemptStage = 2;
-    if (!reused) {
-      const t = conn.timing;
-      session.upstreamConnectTime = t.connect;
-      session.upstreamTlsTime = t.tlsHandshake;
-    }
-    const p = this.phases;
-    if (p.connectedToUpstream !== null || p.upstreamRequestFilter !== null) {
-      return this.sendAfterPhases(session, ctx, peer, conn, reused);
-    }
-    return this.exchange(session, ctx, peer, conn, reused, undefined);
-  }
-
-  private async sendAfterPhases(
-    session: Session,
-    ctx: Ctx,
-    peer: HttpPeer,
-    conn: UpstreamSession,
-    reused: boolean,
-  ): Promise<PingoraError | undefined> {
-    const p = this.phases;
-    let up: RequestHeader;
-    let phase = 'connectedToUpstream';
-    try {
-      if (p.connectedToUpstream !== null) {
-        const r = p.connectedToUpstream(session, reused, peer, digestOf(conn, peer, reused), ctx);
-        if (isPromise(r)) await r;
-      }
-      phase = 'upstreamRequestFilter';
-      up = this.upstreamRequest(session, conn);
-      if (p.upstreamRequestFilter !== null) {
-        const r = p.upstreamRequestFilter(session, up, ctx);
-        if (isPromise(r)) await r;
-      }
-    } catch (e) {
-      conn.destroy();
-      return phaseError(e, phase);
-    }
-    return this.exchange(session, ctx, peer, conn, reused, up);
-  }
-
-  // A copy of the client's request for the upstream: hop-by-hop fields and Expect removed.
-  private upstreamRequest(session: Session, conn: UpstreamSession): RequestHeader {
-    const up = session.reqHeader().clone();
-    const upgrade = session.isUpgradeReq();
-    // HTTP/2 upstreams get `te: trailers` (gRPC needs it); HTTP/2 forbids every other TE.
-    up.stripHopByHop(upgrade ? KEEP_UPGRADE : conn.httpVersion === 2 ? KEEP_TE_TRAILERS : undefined);
-    up.removeHeader('Expect');
-    return up;
-  }
-
-  private exchange(
-    session: Session,
-    ctx: Ctx,
-    peer: HttpPeer,
-    conn: UpstreamSession,
-    reused: boolean,
-    prepared: RequestHeader | undefined,
-  ): Promise<PingoraError | undefined> {
-    const p = this.phases;
-    return new Promise<PingoraError | undefined>((resolve: AttemptDone) => {
-      try {
-        const up = prepared ?? this.upstreamRequest(session, conn);
-        // Pingora's upstream compression reads the request as it goes upstream (its Accept-Encoding).
-        session.upstreamCompressionCtx?.requestHeaderFilter(up);
-        new Exchange(p, session, ctx, conn, peer, reused, this, resolve).start(
-          up,
-          this.bodyMode(session, up),
-        );
-      } catch (e) {
-        conn.destroy();
-        resolve(toError(e, 'upstream request phase failed'));
-      }
-    });
-  }
-
-  // How the upstream request body is framed. A body that a filter may rewrite, or that was partly
-  // consumed, cannot keep its Content-Length: it is streamed (chunked on HTTP/1.1). An upgrade
-  // request's body goes too, before the 101: the origin may read it before it answers.
-  private bodyMode(session: Session, up: RequestHeader): 'none' | 'length' | 'stream' {
-    if (!session.downstream.hasRequestBody) return 'none';
-    const keepLength =
-      this.phases.requestBodyFilter === null &&
-      session.downstreamModules?.hasRequestBodyFilter !== true &&
-      !session.body.consumed &&
-      up.headers.get('content-length') !== undefined;
-    return keepLength ? 'length' : 'stream';
   }
 
   private async handleError(session: Session, ctx: Ctx, error: PingoraError): Promise<void> {
@@ -448,22 +283,4 @@ function doneFilter(session: Session, mods: HttpModuleCtx | undefined): void {
       `responseDoneFilter failed: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
-}
-
-function digestOf(conn: UpstreamSession, peer: HttpPeer, reused: boolean): UpstreamDigest {
-  const s = conn.socket as import('node:tls').TLSSocket;
-  const a = peer.address;
-  const d: UpstreamDigest = {
-    reused,
-    localAddress: s.localAddress,
-    localPort: s.localPort,
-    // Node names neither end of a Unix socket: the peer's path is where the connection goes.
-    remoteAddress: s.remoteAddress ?? (a.kind === 'unix' ? a.path : undefined),
-    remotePort: s.remotePort,
-    connectedAt: performance.now(),
-  };
-  if (typeof s.getProtocol === 'function') {
-    d.tls = { protocol: s.getProtocol(), alpn: s.alpnProtocol, cipher: s.getCipher()?.name };
-  }
-  return d;
 }

@@ -1,7 +1,8 @@
 /**
  * The filters a response header goes through before it is written downstream, in Pingora's
  * order: the upstream compression (`session.upstreamCompression`), `upstreamResponseFilter`,
- * `responseFilter`, then the downstream modules' `responseHeaderFilter`. A step that is absent
+ * (the cache, between the two sides), `responseFilter`, then the downstream modules'
+ * `responseHeaderFilter`. A step that is absent
  * costs a test; the chain returns a promise only when a step returned one.
  */
 import type { ResponseHeader } from '@pingora-ts/http';
@@ -35,9 +36,15 @@ function runStep<Ctx>(
   }
 }
 
+/** @internal The upstream side's steps: the upstream compression and `upstreamResponseFilter`. */
+export const UPSTREAM_HEADER_STEPS = 0;
+/** @internal The downstream side's steps: `responseFilter` and the modules' header filters. */
+export const DOWNSTREAM_HEADER_STEPS = 2;
+
 /**
- * @internal Runs the header filters from step `from`. A failure (thrown or rejected) comes back as
- * a rejected promise, tagged with the step that failed.
+ * @internal Runs the header filters of one side (`from` is {@link UPSTREAM_HEADER_STEPS} or
+ * {@link DOWNSTREAM_HEADER_STEPS}): a cache sits between the two. A failure (thrown or rejected)
+ * comes back as a rejected promise, tagged with the step that failed.
  */
 export function runResponseHeaderFilters<Ctx>(
   phases: Phases<Ctx>,
@@ -45,9 +52,10 @@ export function runResponseHeaderFilters<Ctx>(
   ctx: Ctx,
   resp: ResponseHeader,
   eos: boolean,
-  from = 0,
+  from: number,
+  to: number = from === UPSTREAM_HEADER_STEPS ? DOWNSTREAM_HEADER_STEPS : STEPS.length,
 ): Promise<void> | undefined {
-  for (let i = from; i < STEPS.length; i++) {
+  for (let i = from; i < to; i++) {
     let r: unknown;
     try {
       r = runStep(i, phases, session, ctx, resp, eos);
@@ -56,7 +64,7 @@ export function runResponseHeaderFilters<Ctx>(
     }
     if (r instanceof Promise) {
       return r.then(
-        () => runResponseHeaderFilters(phases, session, ctx, resp, eos, i + 1),
+        () => runResponseHeaderFilters(phases, session, ctx, resp, eos, i + 1, to),
         (e: unknown) => {
           throw phaseError(e, STEPS[i]!);
         },
