@@ -15,7 +15,10 @@ import {
   type ShutdownWatch,
   defaultLogger,
 } from '@pingora-ts/core';
+import type { WritePermit } from '@pingora-ts/cache';
 import { isPingoraError, type PingoraError } from '@pingora-ts/error';
+import { type CacheOwner, ProxyCache } from './cache/proxy-cache.js';
+import { SubrequestSession } from './cache/subrequest-session.js';
 import { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
 import { compilePhases, describeFailure, type Phases, phaseError } from './phases.js';
 import type { ProxyHttp } from './proxy-http.js';
@@ -82,7 +85,7 @@ function failureReason(error: PingoraError): string {
  * const service = new Service('proxy', new HttpServer(proxy));
  * ```
  */
-export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx> {
+export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx>, CacheOwner<Ctx> {
   readonly serverOptions: HttpServerOptions;
   readonly connector: Connector;
   readonly maxRetries: number;
@@ -95,12 +98,15 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
   /** @internal The compiled phase table. */
   readonly phases: Phases<Ctx>;
   readonly tunnelIdleTimeout: number | undefined;
+  /** @internal The cache phases; made only when `requestCacheFilter` is defined. */
+  readonly proxyCache: ProxyCache<Ctx> | undefined;
 
   constructor(
     readonly inner: ProxyHttp<Ctx>,
     options: HttpProxyOptions = {},
   ) {
     this.phases = compilePhases(inner);
+    this.proxyCache = this.phases.requestCacheFilter !== null ? new ProxyCache(this) : undefined;
     this.maxRetries = options.maxRetries ?? 16;
     this.tunnelIdleTimeout = options.tunnelIdleTimeout;
     this.logger = options.logger ?? defaultLogger();
@@ -117,6 +123,22 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
 
   processNewHttp(downstream: HttpServerSession, shutdown: ShutdownWatch): Promise<void> {
     return this.handle(new Session(downstream, this.logger, shutdown));
+  }
+
+  /** @internal Refreshes a stale asset in the background (stale-while-revalidate), holding `permit`. */
+  spawnBackgroundRefresh(session: Session, permit: WritePermit): void {
+    const d = session.downstream;
+    const req = session.reqHeader().clone();
+    const sub = new Session(
+      new SubrequestSession(req, d.clientAddr(), d.serverAddr()),
+      this.logger,
+      session.shutdownWatch,
+    );
+    sub.refreshPermit = permit;
+    void this.handle(sub).finally(() => {
+      // The refresh never reached the lookup (a phase answered it): the lock must not stay held.
+      if (sub.refreshPermit !== undefined) sub.refreshPermit.unlock('TransientError');
+    });
   }
 
   httpCleanup(): void {
@@ -154,12 +176,21 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
         const r = p.requestFilter(session, ctx);
         answered = isPromise<boolean>(r) ? await r : r;
       }
+      if (!answered && this.proxyCache !== undefined) {
+        phase = 'cache';
+        const r = await this.proxyCache.lookup(session, ctx);
+        if (r !== 'upstream') {
+          answered = true;
+          if (r !== 'served') error = r;
+        }
+      }
       if (!answered && p.proxyUpstreamFilter !== null) {
         phase = 'proxyUpstreamFilter';
         const r = p.proxyUpstreamFilter(session, ctx);
         const go = isPromise<boolean>(r) ? await r : r;
         if (!go) {
           answered = true;
+          session.cacheIfUsed?.disable('DeclinedToUpstream');
           if (session.responseWritten() === undefined) session.respondError(502);
         }
       }
@@ -178,9 +209,15 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
         }
         if (session.tries < this.maxRetries) this.logRetry(session, ctx, error);
       }
+      if (error !== undefined && this.proxyCache !== undefined) {
+        phase = 'cache';
+        const r = await this.proxyCache.staleIfError(session, ctx, error);
+        if (r !== undefined) error = r === 'served' ? undefined : r;
+      }
     } catch (e) {
       error = phaseError(e, phase);
     }
+    if (session.cacheIfUsed !== undefined) releaseCache(session, error);
     const written = session.moduleResponse;
     if (written !== undefined) {
       // A response the user wrote through a module stream goes out before the done filter frees it.
@@ -272,6 +309,16 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
     const f = this.phases.requestSummary;
     return f !== null ? f(session, ctx) : session.requestSummary();
   }
+}
+
+// Whatever the request still holds of the cache goes: a write lock (so waiting requests go on), a
+// storage write that did not finish, a read lock wait, a hit handler.
+function releaseCache(session: Session, error: PingoraError | undefined): void {
+  const c = session.cacheIfUsed!;
+  if (c.isCacheLockWriter() || c.missHandlerActive())
+    c.disable(error !== undefined ? 'UpstreamError' : 'InternalError');
+  else if (c.isCacheLocked()) c.cancelLockWait();
+  void c.finishHitHandler().catch(() => undefined);
 }
 
 function doneFilter(session: Session, mods: HttpModuleCtx | undefined): void {

@@ -15,6 +15,17 @@ export interface Phases<Ctx> {
   earlyRequestFilter: Phase<Ctx, 'earlyRequestFilter'>;
   requestFilter: Phase<Ctx, 'requestFilter'>;
   proxyUpstreamFilter: Phase<Ctx, 'proxyUpstreamFilter'>;
+  requestCacheFilter: Phase<Ctx, 'requestCacheFilter'>;
+  cacheKeyCallback: Phase<Ctx, 'cacheKeyCallback'>;
+  cacheMiss: Phase<Ctx, 'cacheMiss'>;
+  cacheHitFilter: Phase<Ctx, 'cacheHitFilter'>;
+  responseCacheFilter: Phase<Ctx, 'responseCacheFilter'>;
+  cacheVaryFilter: Phase<Ctx, 'cacheVaryFilter'>;
+  cacheNotModifiedFilter: Phase<Ctx, 'cacheNotModifiedFilter'>;
+  rangeHeaderFilter: Phase<Ctx, 'rangeHeaderFilter'>;
+  shouldServeStale: Phase<Ctx, 'shouldServeStale'>;
+  isPurge: Phase<Ctx, 'isPurge'>;
+  purgeResponseFilter: Phase<Ctx, 'purgeResponseFilter'>;
   upstreamPeer: Bound<ProxyHttp<Ctx>['upstreamPeer']>;
   failToConnect: Phase<Ctx, 'failToConnect'>;
   connectedToUpstream: Phase<Ctx, 'connectedToUpstream'>;
@@ -40,6 +51,17 @@ const OPTIONAL = [
   'earlyRequestFilter',
   'requestFilter',
   'proxyUpstreamFilter',
+  'requestCacheFilter',
+  'cacheKeyCallback',
+  'cacheMiss',
+  'cacheHitFilter',
+  'responseCacheFilter',
+  'cacheVaryFilter',
+  'cacheNotModifiedFilter',
+  'rangeHeaderFilter',
+  'shouldServeStale',
+  'isPurge',
+  'purgeResponseFilter',
   'failToConnect',
   'connectedToUpstream',
   'upstreamRequestFilter',

@@ -7,6 +7,15 @@
  */
 import type { PingoraError } from '@pingora-ts/error';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import type {
+  CacheKey,
+  CacheMeta,
+  ForcedFreshness,
+  HashBinary,
+  HitHandler,
+  RangeType,
+  RespCacheable,
+} from '@pingora-ts/cache';
 import type { HttpModules, HttpPeer } from '@pingora-ts/core';
 import type { Session } from './session.js';
 
@@ -92,6 +101,62 @@ export interface ProxyHttp<Ctx = unknown> {
   requestFilter?(session: Session, ctx: Ctx): MaybePromise<boolean>;
   /** Return false to answer 502 instead of proxying (unless a response was written). Default true. */
   proxyUpstreamFilter?(session: Session, ctx: Ctx): MaybePromise<boolean>;
+  // --- the cache phases (they run after requestFilter; absent ones cost nothing) ---
+  /**
+   * Turns the cache on for this request: call `session.cache.enable(storage, eviction, predictor,
+   * lock)` here (and `session.cache.setMaxFileSizeBytes(n)`). Without this phase the cache is off.
+   *
+   * @example
+   * ```ts
+   * requestCacheFilter(session) {
+   *   if (session.reqHeader().method === 'GET') session.cache.enable(storage, eviction, predictor, lock);
+   * }
+   * ```
+   */
+  requestCacheFilter?(session: Session, ctx: Ctx): MaybePromise<void>;
+  /** The cache key of the request. Default: `CacheKey.default(req)` (host, path and query). */
+  cacheKeyCallback?(session: Session, ctx: Ctx): CacheKey;
+  /** A cache miss is going upstream (this request holds the cache lock, if any). */
+  cacheMiss?(session: Session, ctx: Ctx): void;
+  /**
+   * A cached asset was found: return `'ForceExpired'`, `'ForceMiss'` or `'ForceFresh'` to
+   * override its freshness, or `undefined` to keep it. A thrown error counts as a miss.
+   */
+  cacheHitFilter?(
+    session: Session,
+    meta: CacheMeta,
+    hit: HitHandler,
+    isFresh: boolean,
+    ctx: Ctx,
+  ): MaybePromise<ForcedFreshness | undefined>;
+  /**
+   * Decides whether the upstream response is stored and for how long. Default: RFC 9111 as
+   * Pingora reads it (`respCacheable`), with no heuristic freshness: only responses that say how
+   * long they are fresh are stored. Do not modify `resp`; build the meta from it.
+   */
+  responseCacheFilter?(session: Session, resp: ResponseHeader, ctx: Ctx): RespCacheable;
+  /**
+   * The variance of the request for a cached `meta` (which variant of the asset it wants).
+   * Default: the request's values of the header names in the response's `Vary`.
+   */
+  cacheVaryFilter?(meta: CacheMeta, ctx: Ctx, req: RequestHeader): HashBinary | undefined;
+  /**
+   * Whether the client's conditional request is answered 304 from the cached `resp`. Default:
+   * If-None-Match, else If-Modified-Since, against the cached ETag and Last-Modified.
+   */
+  cacheNotModifiedFilter?(session: Session, resp: ResponseHeader, ctx: Ctx): boolean;
+  /** Applies the client's Range to the cached `resp` (206/416). Default: single and multipart ranges. */
+  rangeHeaderFilter?(session: Session, resp: ResponseHeader, ctx: Ctx): RangeType;
+  /**
+   * Whether a stale asset may be served: with `error`, instead of that upstream failure
+   * (stale-if-error); without, while it is refreshed in the background (stale-while-revalidate).
+   * Default: only for upstream errors.
+   */
+  shouldServeStale?(session: Session, ctx: Ctx, error: PingoraError | undefined): boolean;
+  /** Whether this request purges its cache key. Default: never. */
+  isPurge?(session: Session, ctx: Ctx): boolean;
+  /** Edit the purge response (200, 404, 405 or 500) before it is sent. */
+  purgeResponseFilter?(session: Session, ctx: Ctx, resp: ResponseHeader): MaybePromise<void>;
   /** Where to send this request; called again for each retry. */
   upstreamPeer(session: Session, ctx: Ctx): MaybePromise<HttpPeer>;
   /**

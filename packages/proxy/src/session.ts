@@ -14,6 +14,7 @@ import {
   type ShutdownWatch,
   type SocketAddr,
 } from '@pingora-ts/core';
+import { HttpCache, type WritePermit } from '@pingora-ts/cache';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import { ModuleResponseWriter } from './module-response.js';
 import { RequestBodyBuffer } from './request-body.js';
@@ -80,6 +81,12 @@ export class Session {
   /** @internal A response written by the user through the modules (see {@link writeResponseHeader}). */
   moduleResponse: ModuleResponseWriter | undefined = undefined;
   private requestBody: RequestBodyBuffer | undefined;
+  private httpCache: HttpCache | undefined = undefined;
+  /**
+   * @internal Set on a background refresh: the write lock its parent request took for the stale
+   * asset, handed over at the lookup.
+   */
+  refreshPermit: WritePermit | undefined = undefined;
   private readonly parentLogger: Logger;
   private readonly shutdown: ShutdownWatch;
   private child: Logger | undefined;
@@ -107,6 +114,27 @@ export class Session {
   /** @internal The request body state if anything used it (no allocation for body-less requests). */
   get bodyIfUsed(): RequestBodyBuffer | undefined {
     return this.requestBody;
+  }
+
+  /**
+   * This request's HTTP cache state (Pingora's `session.cache`): `enable` it in
+   * `requestCacheFilter`; read its `phase` (Hit, Miss, Stale, …) in `responseFilter` or `logging`.
+   * Made on first use.
+   */
+  get cache(): HttpCache {
+    let c = this.httpCache;
+    if (c === undefined) this.httpCache = c = new HttpCache();
+    return c;
+  }
+
+  /** @internal The shutdown watch of the server this request came to. */
+  get shutdownWatch(): ShutdownWatch {
+    return this.shutdown;
+  }
+
+  /** @internal The cache state if anything used it. */
+  get cacheIfUsed(): HttpCache | undefined {
+    return this.httpCache;
   }
 
   /**

@@ -15,7 +15,10 @@ import type {
 } from '@pingora-ts/core';
 import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import { upstreamRequestFilter as cacheUpstreamRequestFilter } from '@pingora-ts/cache';
 import { BodyStreamStage, type StageOwner } from './body-stream.js';
+import { CacheMissTee } from './cache/miss-tee.js';
+import type { ProxyCache } from './cache/proxy-cache.js';
 import { defaultErrorWhileProxy } from './fail-to-proxy.js';
 import { type Phases, phaseError } from './phases.js';
 import type { UpstreamDigest } from './proxy-http.js';
@@ -32,6 +35,8 @@ export interface AttemptOwner<Ctx> {
   readonly connector: Connector;
   /** Idle limit of an upgraded tunnel, ms; `undefined` = none. */
   readonly tunnelIdleTimeout: number | undefined;
+  /** The cache phases, when the proxy defines `requestCacheFilter`. */
+  readonly proxyCache: ProxyCache<Ctx> | undefined;
 }
 
 /** Settles one attempt: `undefined` on success, else the error (already passed through `errorWhileProxy`). */
@@ -185,6 +190,11 @@ export class UpstreamAttempt<Ctx>
       const s = this.session;
       try {
         const up = prepared ?? this.upstreamRequest();
+        const cache = s.cacheIfUsed;
+        // A cacheable request asks for the whole representation, conditionally when revalidating.
+        if (cache?.enabled()) {
+          cacheUpstreamRequestFilter(up, cache.phase === 'Stale' ? cache.maybeCacheMeta() : undefined);
+        }
         // Pingora's upstream compression reads the request as it goes upstream (its Accept-Encoding).
         s.upstreamCompressionCtx?.requestHeaderFilter(up);
         const bodyMode = this.bodyMode(up);
@@ -244,7 +254,14 @@ export class UpstreamAttempt<Ctx>
       resp.removeHeader('Content-Length');
       lastChunkEnds = false;
     }
-    this.handler = new ResponseWriter(this.phases, s, this.ctx, s.reqHeader().method === 'HEAD');
+    const headRequest = s.reqHeader().method === 'HEAD';
+    const writer = new ResponseWriter(this.phases, s, this.ctx, headRequest);
+    const cache = s.cacheIfUsed;
+    const pc = this.owner.proxyCache;
+    this.handler =
+      cache !== undefined && pc !== undefined && (cache.enabled() || cache.bypassing())
+        ? new CacheMissTee(pc, s, this.ctx, writer, headRequest)
+        : writer;
     if (this.phases.upstreamResponseFilter === null && s.upstreamCompressionCtx === undefined) {
       this.handler.onResponseStart(this, resp, head, lastChunkEnds);
       return;
