@@ -64,3 +64,34 @@ export { LruEvictionManager } from './eviction/lru.js';
 export type { LruEvictionOptions } from './eviction/lru.js';
 export { TinyUfoEvictionManager } from './eviction/tinyufo.js';
 export type { TinyUfoEvictionOptions } from './eviction/tinyufo.js';
+export { VarianceBuilder, VARY_UNCACHEABLE, varianceFromVary, varyHeaderNames } from './variance.js';
+export type { DisallowedVary, VaryResult } from './variance.js';
+export {
+  DEFAULT_MAX_MULTIPART_RANGES,
+  ifRangeMatches,
+  multipartFooter,
+  multipartLength,
+  multipartPartHeader,
+  parseRangeHeader,
+  RangeBodyFilter,
+  randomBoundary,
+  rangeHeaderFilter,
+} from './range/index.js';
+export type { BoundaryGenerator, ByteRange, MultiRange, RangeType } from './range/index.js';
+export { ifNoneMatchMatches, notModifiedFilter, parseEntityTags, toNotModified } from './conditional.js';
+export { mergeRevalidation, revalidatedMeta } from './revalidate.js';
+export type { RevalidateOptions } from './revalidate.js';
+export { isPurgeMethod, PURGE_METHOD, purgeResponse, purgeStatusCode } from './purge.js';
+export type { PurgeStatus } from './purge.js';
+export {
+  cachePhaseAsStr,
+  HitStatus,
+  HttpCache,
+  hitStatusAsStr,
+  isFresh,
+  isTreatedAsMiss,
+  phaseUsedUpstream,
+  RespCacheable,
+} from './http-cache/index.js';
+export type { CacheLookupResult, CacheOptionOverrides, CachePhase } from './http-cache/index.js';
+export type { ForcedFreshness } from './forced-freshness.js';

@@ -38,6 +38,13 @@ export interface AccessLogRecord {
   upstreamFirstByte: number | undefined;
   /** Connection asked for → upstream response done (or failed), latest attempt. */
   upstreamTotal: number | undefined;
+  /**
+   * What the cache did (`hit`, `miss`, `stale`, `revalidated`, `bypass`, …); `undefined` when the
+   * request never enabled it.
+   */
+  cache: string | undefined;
+  /** Time spent waiting on the cache lock, ms; `undefined` when the request did not wait. */
+  cacheLockWait: number | undefined;
   /** Request head parsed → response finished (or now, if it is not). */
   total: number;
   /** Attempts after the first. */
@@ -46,6 +53,15 @@ export interface AccessLogRecord {
   aborted: boolean;
   /** The error that ended the request, as a person reads it (`requestFilter failed: boom`). */
   error: string | undefined;
+}
+
+// A cache that was never enabled says nothing; one that was says what it did.
+function cacheStatus(session: Session): string | undefined {
+  const c = session.cacheIfUsed;
+  if (c === undefined) return undefined;
+  const reason = c.noCacheReason();
+  if (c.phase === 'Disabled' && reason === 'NeverEnabled') return undefined;
+  return c.cachePhaseName();
 }
 
 function ms(n: number): number {
@@ -76,6 +92,7 @@ export function accessLogRecord(session: Session, error?: PingoraError): AccessL
   const client = session.clientAddr();
   const timing = session.timing;
   const end = timing.end > 0 ? timing.end : performance.now();
+  const lockWait = session.cacheIfUsed?.lockDuration();
   return {
     method: req.method,
     path: req.uri,
@@ -89,6 +106,8 @@ export function accessLogRecord(session: Session, error?: PingoraError): AccessL
     upstreamTlsHandshake: t === undefined ? undefined : ms(t.tlsHandshake),
     upstreamFirstByte: t === undefined || t.firstByte < 0 ? undefined : ms(t.firstByte),
     upstreamTotal: t === undefined || t.total < 0 ? undefined : ms(t.total),
+    cache: cacheStatus(session),
+    cacheLockWait: lockWait === undefined ? undefined : ms(lockWait),
     total: ms(end - timing.start),
     retries: Math.max(0, session.tries - 1),
     aborted: session.responseAborted,
@@ -103,7 +122,8 @@ function dur(n: number): string {
 /**
  * One line for `record`, key=value after the request line:
  * `GET /api 200 bytes=512 time=3.10ms upstream=10.0.0.2:8080 connect=0.41ms ttfb=2.20ms upstream_time=2.60ms retries=0 client=10.0.0.9:51234`.
- * A reused connection shows `connect=reused`; a failed request ends with `error="…"`.
+ * A reused connection shows `connect=reused`; a request that used the cache adds `cache=hit` (and
+ * `cache_lock=…` when it waited on the lock); a failed request ends with `error="…"`.
  *
  * @example
  * ```ts
@@ -123,6 +143,10 @@ export function formatAccessLog(r: AccessLogRecord): string {
     }
     if (r.upstreamFirstByte !== undefined) line += ` ttfb=${dur(r.upstreamFirstByte)}`;
     if (r.upstreamTotal !== undefined) line += ` upstream_time=${dur(r.upstreamTotal)}`;
+  }
+  if (r.cache !== undefined) {
+    line += ` cache=${r.cache}`;
+    if (r.cacheLockWait !== undefined) line += ` cache_lock=${dur(r.cacheLockWait)}`;
   }
   line += ` retries=${r.retries}`;
   if (r.client !== undefined) line += ` client=${r.client}`;

@@ -463,9 +463,13 @@ export class UpstreamAttempt<Ctx>
   // `reason` is set when the session cut the client itself (a downstream write timeout).
   private readonly onClientGone = (reason: PingoraError | undefined): void => {
     if (this.settled) return;
-    this.abortAttempt(
-      reason ?? PingoraError.explain(ErrorType.ConnectionClosed, 'client closed the connection').asDown(),
-    );
+    const error =
+      reason ?? PingoraError.explain(ErrorType.ConnectionClosed, 'client closed the connection').asDown();
+    // A cache fill in progress reads the rest of the response into the cache first (the next
+    // request for it is a hit); the attempt then ends with the client's error.
+    const h = this.handler;
+    if (h instanceof CacheMissTee && h.continueWithoutClient(error, this.abortAttempt.bind(this))) return;
+    this.abortAttempt(error);
   };
 
   /** @internal The attempt is over (the request body forwarder drops what still arrives). */

@@ -139,6 +139,11 @@ export class MemoryStorage<M> implements Storage<M> {
     return true;
   }
 
+  /** The manager this storage admits to; pass the same one to `session.cache.enable` or none. */
+  get evictionManager(): EvictionManager {
+    return this.eviction;
+  }
+
   supportStreamingPartialWrite(): boolean {
     return true;
   }

@@ -4,6 +4,7 @@
  * disk and Redis storages all implement this one interface.
  */
 import { ErrorType } from '@pingora-ts/error';
+import type { EvictionManager } from '../eviction/eviction.js';
 
 /**
  * The key a storage and an eviction manager file an asset under: `hashKey` is the combined hex of the
@@ -77,6 +78,12 @@ export interface Storage<M> {
   updateMeta(key: StorageKey, meta: M): Promise<boolean>;
   /** Whether a lookup can return an asset whose body is still being written. */
   supportStreamingPartialWrite(): boolean;
+  /**
+   * The eviction manager this storage admits its assets to itself, if it keeps one (the
+   * in-memory storage does). The cache leaves eviction to the storage when it is given the same
+   * manager, so no asset is admitted twice.
+   */
+  readonly evictionManager?: EvictionManager | undefined;
 }
 
 /**

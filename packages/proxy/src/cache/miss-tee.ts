@@ -44,6 +44,9 @@ export class CacheMissTee<Ctx> implements ProxyResponseHandler, ResponseControll
   // The upstream answer is dropped and the cached asset served instead (304 or stale-if-error).
   private replaced: Promise<void> | undefined = undefined;
   private finished = false;
+  // Set when the client left during a fill: the body goes to the cache only.
+  private clientGone: PingoraError | undefined = undefined;
+  private endWithoutClient: ((error: PingoraError) => void) | undefined = undefined;
 
   constructor(
     private readonly owner: ProxyCache<Ctx>,
@@ -201,12 +204,13 @@ export class CacheMissTee<Ctx> implements ProxyResponseHandler, ResponseControll
   onResponseData(_c: ResponseController, chunk: Buffer): void {
     if (this.replaced !== undefined) return;
     if (this.storing) this.write(chunk, false);
+    if (this.clientGone !== undefined) return;
     const out = this.rangeBody === undefined ? chunk : this.rangeBody.filter(chunk, false);
     if (out !== undefined) this.writer.onResponseData(this, out);
   }
 
   onResponseTrailers(_c: ResponseController, trailers: string[]): void {
-    if (this.replaced === undefined) this.writer.onResponseTrailers(this, trailers);
+    if (this.replaced === undefined && this.clientGone === undefined) this.writer.onResponseTrailers(this, trailers);
   }
 
   onResponseEnd(_c: ResponseController): void {
@@ -225,7 +229,9 @@ export class CacheMissTee<Ctx> implements ProxyResponseHandler, ResponseControll
       return;
     }
     if (this.storing) this.write(undefined, true);
-    this.writer.onResponseEnd(this);
+    const gone = this.clientGone;
+    if (gone === undefined) this.writer.onResponseEnd(this);
+    else void this.chain!.then(() => this.endWithoutClient!(gone));
   }
 
   onResponseError(error: PingoraError): void {
@@ -235,6 +241,20 @@ export class CacheMissTee<Ctx> implements ProxyResponseHandler, ResponseControll
     }
     this.storing = false;
     this.writer.onResponseError(error);
+  }
+
+  /**
+   * The client left while the asset is being stored: stop writing to it and keep reading the
+   * upstream into the cache; `end(error)` ends the attempt once the asset is complete. False when
+   * nothing is being stored (the attempt ends now).
+   */
+  continueWithoutClient(error: PingoraError, end: (error: PingoraError) => void): boolean {
+    if (!this.storing || this.replaced !== undefined || this.clientGone !== undefined) return false;
+    this.clientGone = error;
+    this.endWithoutClient = end;
+    this.writer.onResponseError(error);
+    this.up.resume();
+    return true;
   }
 
   // --- the writer steers the upstream through the tee ---
