@@ -24,7 +24,9 @@ export class BodyBuffer {
   /** Append a copy of `chunk` and wake waiting readers. */
   append(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
-    this.chunks.push(chunk.slice());
+    // A copy, never a view: Buffer#slice shares memory, and a view would keep the writer's whole
+    // source buffer alive (and change with it if it is reused).
+    this.chunks.push(Uint8Array.prototype.slice.call(chunk));
     this.starts.push(this.length);
     this.length += chunk.byteLength;
     this.notify();
