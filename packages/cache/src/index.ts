@@ -79,7 +79,7 @@ export {
 } from './range/index.js';
 export type { BoundaryGenerator, ByteRange, MultiRange, RangeType } from './range/index.js';
 export { ifNoneMatchMatches, notModifiedFilter, parseEntityTags, toNotModified } from './conditional.js';
-export { mergeRevalidation, revalidatedMeta } from './revalidate.js';
+export { mergeRevalidation, REVALIDATION_FIELDS, revalidatedMeta } from './revalidate.js';
 export type { RevalidateOptions } from './revalidate.js';
 export { isPurgeMethod, PURGE_METHOD, purgeResponse, purgeStatusCode } from './purge.js';
 export type { PurgeStatus } from './purge.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { respCacheable } from './filters.js';
 import { CacheControl } from './cache-control.js';
 import { type CacheMeta, CacheMetaDefaults } from './meta.js';
-import { mergeRevalidation, revalidatedMeta } from './revalidate.js';
+import { REVALIDATION_FIELDS, mergeRevalidation, revalidatedMeta } from './revalidate.js';
 
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 const LATER = T0 + 3_600_000;
@@ -58,6 +58,7 @@ describe('mergeRevalidation', () => {
         ['X-Hop', '1'],
         ['X-New', 'n'],
       ]),
+      'all',
     );
     expect(merged.headers.getAll('content-length')).toEqual(['1234']);
     expect(merged.headers.getAll('vary')).toEqual(['Accept-Encoding']);
@@ -86,8 +87,32 @@ describe('mergeRevalidation', () => {
         ['link', '</c>; rel=preload'],
         ['LINK', '</d>; rel=preload'],
       ]),
+      'all',
     );
     expect(merged.headers.getAll('link')).toEqual(['</c>; rel=preload', '</d>; rel=preload']);
+  });
+
+  it('by default takes only freshness and the validator (Pingora and nginx keep the rest)', () => {
+    const merged = mergeRevalidation(
+      storedMeta([
+        ['ETag', '"v1"'],
+        ['Cache-Control', 'max-age=10'],
+        ['X-Epoch', '1'],
+      ]),
+      head(304, [
+        ['ETag', '"v2"'],
+        ['Cache-Control', 'max-age=60'],
+        ['Expires', 'Thu, 01 Jan 2099 00:00:00 GMT'],
+        ['X-Epoch', '2'],
+        ['Set-Cookie', 'a=b'],
+      ]),
+    );
+    expect(merged.headers.get('etag')).toBe('"v2"');
+    expect(merged.headers.get('cache-control')).toBe('max-age=60');
+    expect(merged.headers.get('expires')).toBe('Thu, 01 Jan 2099 00:00:00 GMT');
+    expect(merged.headers.get('x-epoch')).toBe('1');
+    expect(merged.headers.has('set-cookie')).toBe(false);
+    expect(REVALIDATION_FIELDS).toContain('cdn-cache-control');
   });
 
   it('drops a 304 field with an invalid value instead of throwing', () => {

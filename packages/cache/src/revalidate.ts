@@ -25,12 +25,25 @@ function connectionNames(resp: ResponseHeader): Set<string> {
 }
 
 /**
- * The stored header updated with an upstream 304: every field of `resp304` replaces all stored
- * fields of the same name (case-insensitive; several 304 lines of one name all go in), other
- * stored fields stay, the stored status stays. Not taken from the 304: Content-Length,
- * Transfer-Encoding, Content-Encoding, Content-Range, Vary, hop-by-hop fields and the fields its
- * Connection header names. A field with an invalid name or value (a raw 304 is not validated)
- * is left out rather than failing the revalidation.
+ * The fields a 304 refreshes by default, as Pingora and nginx keep them: freshness and the
+ * validator. Every other stored field is what the origin sent with the body that is served.
+ */
+export const REVALIDATION_FIELDS: readonly string[] = Object.freeze([
+  'cache-control',
+  'expires',
+  'cache-tag',
+  'cdn-cache-control',
+  'etag',
+]);
+
+/**
+ * The stored header updated with an upstream 304: each field of `resp304` named in `fields`
+ * (default {@link REVALIDATION_FIELDS}; `'all'` takes every field, as RFC 9111 §4.3.4 allows)
+ * replaces all stored fields of the same name (case-insensitive; several 304 lines of one name
+ * all go in); other stored fields stay, the stored status stays. Never taken from the 304:
+ * Content-Length, Transfer-Encoding, Content-Encoding, Content-Range, Vary, hop-by-hop fields and
+ * the fields its Connection header names. A field with an invalid name or value (a raw 304 is not
+ * validated) is left out rather than failing the revalidation.
  *
  * Returns a new header; `meta.header` is not changed, so a failed update leaves the stored asset
  * as it was.
@@ -41,7 +54,11 @@ function connectionNames(resp: ResponseHeader): Set<string> {
  * merged.headers.get('etag'); // the 304's ETag if it sent one
  * ```
  */
-export function mergeRevalidation(meta: CacheMeta, resp304: ResponseHeader): ResponseHeader {
+export function mergeRevalidation(
+  meta: CacheMeta,
+  resp304: ResponseHeader,
+  fields: readonly string[] | 'all' = REVALIDATION_FIELDS,
+): ResponseHeader {
   const merged = meta.header.clone();
   const connection = connectionNames(resp304);
   const done = new Set<string>();
@@ -49,6 +66,7 @@ export function mergeRevalidation(meta: CacheMeta, resp304: ResponseHeader): Res
     const lower = name.toLowerCase();
     if (done.has(lower)) continue;
     done.add(lower);
+    if (fields !== 'all' && !fields.includes(lower)) continue;
     if (KEPT.has(lower) || isHopByHop(lower) || connection.has(lower)) continue;
     // A raw 304 is not validated; the stored header must stay valid, so bad fields are dropped.
     if (!isToken(name)) continue;

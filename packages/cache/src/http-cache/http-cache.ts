@@ -243,11 +243,16 @@ export class HttpCache extends HttpCacheCore {
   /**
    * Records that the origin confirmed the stale asset but its new response may not be stored
    * (`Stale` → `RevalidatedNoCache`): the asset is served once more with `header`, and the write
-   * lock is released as `reason` calls for.
+   * lock is released as `reason` calls for, and the predictor learns the key is not cacheable.
    */
   revalidateUncacheable(header: ResponseHeader, reason: NoCacheReason): void {
     if (this.cachePhase !== 'Stale') throw this.wrongPhase('revalidateUncacheable');
     const enabled = this.need('revalidateUncacheable');
+    // The origin said the response may no longer be stored: the next request bypasses the cache
+    // (an internal failure says nothing about the response).
+    if (reason !== 'InternalError' && this.key !== undefined) {
+      this.predictor?.markUncacheable(this.key.primaryHex(), reason);
+    }
     enabled.meta = copyMeta(this.cacheMeta(), { header });
     enabled.lockCtx?.release(unlockReasonFor(reason));
     this.reason = reason;

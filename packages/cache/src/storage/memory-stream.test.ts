@@ -124,17 +124,19 @@ describe('MemoryStorage streaming partial writes', () => {
     expect(s.inflightSize()).toBe(0);
   });
 
-  it('a complete asset stays served while a new write of the key is in progress', async () => {
+  it('a new write of a key is what lookups stream while it is in progress (it replaces the old asset)', async () => {
     const s = storage();
     const first = await s.getMissHandler(key, meta);
     await first.writeBody(bytes('v1'), true);
     await first.finish();
     const second = await s.getMissHandler(key, { status: 201 });
-    await second.writeBody(bytes('v2-partial'), false);
+    await second.writeBody(bytes('v2-'), false);
     const during = (await s.lookup(key))!;
-    expect(during.meta.status).toBe(200);
-    expect(await readAll(during.hit)).toBe('v1');
+    expect(during.meta.status).toBe(201);
+    const streamed = readAll(during.hit);
+    await second.writeBody(bytes('partial'), true);
     await second.finish();
+    expect(await streamed).toBe('v2-partial');
     const after = (await s.lookup(key))!;
     expect(after.meta.status).toBe(201);
     expect(await readAll(after.hit)).toBe('v2-partial');

@@ -94,13 +94,15 @@ export class MemoryStorage<M> implements Storage<M> {
   }
 
   async lookup(key: StorageKey): Promise<LookupResult<M> | undefined> {
+    // A write in progress is the newest version: readers released from the cache lock stream it
+    // instead of finding the stale asset it replaces.
+    const write = this.writes.get(key.hashKey);
+    if (write !== undefined) return { meta: write.meta, hit: new MemoryHitHandler(write.body) };
     const asset = this.assets.get(key.hashKey);
     if (asset !== undefined) {
       this.eviction.access(asset.key, asset.weight, this.freshUntil(asset.meta));
       return { meta: asset.meta, hit: new MemoryHitHandler(asset.body) };
     }
-    const write = this.writes.get(key.hashKey);
-    if (write !== undefined) return { meta: write.meta, hit: new MemoryHitHandler(write.body) };
     return undefined;
   }
 

@@ -1,9 +1,4 @@
-import {
-  CacheLock,
-  type CacheMeta,
-  LruEvictionManager,
-  MemoryStorage,
-} from '@pingora-ts/cache';
+import { CacheLock, type CacheMeta, LruEvictionManager, MemoryStorage } from '@pingora-ts/cache';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, request, startOrigin, startProxy, waitFor } from '../../test/helpers.js';
 import { type AccessLogRecord, accessLog, type ProxyHttp } from '../index.js';

@@ -210,7 +210,8 @@ export class CacheMissTee<Ctx> implements ProxyResponseHandler, ResponseControll
   }
 
   onResponseTrailers(_c: ResponseController, trailers: string[]): void {
-    if (this.replaced === undefined && this.clientGone === undefined) this.writer.onResponseTrailers(this, trailers);
+    if (this.replaced === undefined && this.clientGone === undefined)
+      this.writer.onResponseTrailers(this, trailers);
   }
 
   onResponseEnd(_c: ResponseController): void {

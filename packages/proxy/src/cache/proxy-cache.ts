@@ -76,7 +76,7 @@ export class ProxyCache<Ctx> {
       this.warn(session, ctx, 'requestCacheFilter failed', e);
     }
     const cache = session.cacheIfUsed;
-    if (cache !== undefined && cache.enabled()) {
+    if (cache?.enabled()) {
       try {
         cache.setCacheKey(cacheKeyOf(p, session, ctx));
       } catch (e) {
@@ -84,7 +84,7 @@ export class ProxyCache<Ctx> {
         this.warn(session, ctx, 'cacheKeyCallback failed', e);
       }
     }
-    if (p.isPurge !== null && p.isPurge(session, ctx)) return this.purge(session, ctx, cache);
+    if (p.isPurge?.(session, ctx)) return this.purge(session, ctx, cache);
     if (cache === undefined || !cache.enabled()) return 'upstream';
     if (!cache.cacheablePrediction()) {
       cache.bypass();
