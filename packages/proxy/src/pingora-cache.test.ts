@@ -2,110 +2,32 @@
  * Pingora's cache integration tests (`mod test_cache` in pingora-proxy/tests/test_upstream.rs),
  * first half, ported: the same requests to Pingora's cache test proxy (test/pingora-cache-proxy.ts)
  * in front of an origin with the same locations (test/pingora-cache-origin.ts). Each `it` names the
- * case it ports; the second half is in pingora-cache-2.test.ts.
+ * case it ports; the lock and stale cases are in pingora-cache-lock.test.ts, the rest in
+ * pingora-cache-2.test.ts and pingora-cache-3.test.ts.
  *
  * Where Pingora sleeps 1.1 s for a 1 s TTL to run out, these tests move `Date.now()` forward
  * instead (the cache reads freshness from it): the asset goes stale without the wait. The
  * origin's own sleeps (`x-set-sleep`, which keep a cache lock held) are real, and where Pingora
  * sleeps to let a request take the lock, these tests wait for that request to reach the origin.
  */
-import http from 'node:http';
 import net from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { CacheKey } from '@pingora-ts/cache';
-import { closeAll, rawRequest, waitFor } from '@pingora-ts/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CacheOrigin, LAST_MODIFIED, startCacheOrigin } from '../test/pingora-cache-origin.js';
-import { type CacheProxy, startCacheProxy } from '../test/pingora-cache-proxy.js';
+import { rawRequest } from '@pingora-ts/test-utils';
+import { describe, expect, it } from 'vitest';
+import { LAST_MODIFIED } from '../test/pingora-cache-origin.js';
+import {
+  epoch,
+  get,
+  letExpire,
+  origin,
+  proxy,
+  send,
+  status,
+  values,
+  useCacheHarness,
+} from '../test/pingora-cache-harness.js';
 
-let origin: CacheOrigin;
-let proxy: CacheProxy;
-// How far `Date.now()` runs ahead of the real clock (ms).
-let skew = 0;
-
-beforeEach(async () => {
-  skew = 0;
-  const realNow = Date.now.bind(Date);
-  vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
-  origin = await startCacheOrigin();
-  proxy = await startCacheProxy(origin);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await closeAll();
-});
-
-/** Ages every cached asset by `ms` (Pingora's `sleep(1100)` for a TTL of 1 s). */
-const letExpire = (ms = 1100) => {
-  skew += ms;
-};
-
-interface Head {
-  status: number;
-  httpVersion: string;
-  headers: http.IncomingHttpHeaders;
-  /** Header lines as sent, names and values alternating. */
-  raw: string[];
-  /** The body; rejects when the connection ends before the body did. */
-  body: Promise<Buffer>;
-}
-
-/** Sends a request; resolves at the response head, the body follows in `body`. */
-function send(path: string, headers: http.OutgoingHttpHeaders = {}, method = 'GET'): Promise<Head> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(proxy.url(path), { agent: false, method, headers }, (res) => {
-      const body = new Promise<Buffer>((ok, fail) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => ok(Buffer.concat(chunks)));
-        res.on('error', fail);
-        res.on('close', () => {
-          if (!res.complete) fail(new Error('response body cut short'));
-        });
-      });
-      body.catch(() => undefined);
-      resolve({
-        status: res.statusCode!,
-        httpVersion: res.httpVersion,
-        headers: res.headers,
-        raw: res.rawHeaders,
-        body,
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-interface Full extends Omit<Head, 'body'> {
-  text: string;
-  bytes: Buffer;
-}
-
-/** Sends a request and reads the whole response. */
-async function get(path: string, headers: http.OutgoingHttpHeaders = {}, method = 'GET'): Promise<Full> {
-  const r = await send(path, headers, method);
-  const bytes = await r.body;
-  return { ...r, bytes, text: bytes.toString() };
-}
-
-const epoch = (r: { headers: http.IncomingHttpHeaders }) => Number(r.headers['x-epoch']);
-const status = (r: { headers: http.IncomingHttpHeaders }) => r.headers['x-cache-status'];
-/** The values of every `name` line, in order. */
-function values(r: { raw: string[] }, name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < r.raw.length; i += 2) if (r.raw[i]!.toLowerCase() === name) out.push(r.raw[i + 1]!);
-  return out;
-}
-
-/** Whether the proxy's storage holds a fresh asset for `path`. */
-async function freshInStorage(path: string): Promise<boolean> {
-  const key = new CacheKey('', `127.0.0.1:${proxy.port}${path}`);
-  const found = await proxy.storage.lookup(key.toCompact());
-  if (found === undefined) return false;
-  await found.hit.finish();
-  return found.meta.isFresh(Date.now());
-}
+useCacheHarness();
 
 describe('Pingora test_cache (test_upstream.rs), part 1', () => {
   it('test_basic_caching: miss, hit (same origin epoch), then expired refetches', async () => {
@@ -608,223 +530,5 @@ describe('Pingora test_cache (test_upstream.rs), part 1', () => {
     expect(await fetch(3, 6000)).toBe('miss');
     // Asset 2 was used least recently: admitting asset 3 evicted it.
     expect(await fetch(2, 3000)).toBe('miss');
-  });
-});
-
-describe('Pingora test_cache (test_upstream.rs), part 1: cache lock and stale', () => {
-  /** Resolves once `n` requests for `path` reached the origin. */
-  const reached = (path: string, n: number) =>
-    waitFor(() => origin.count(path) >= n, { message: `${n} request(s) for ${path} at the origin` });
-
-  it('test_cache_lock_miss_hit: without the lock all are misses; with it, the waiters hit', async () => {
-    const path = '/sleep/test_cache_lock_miss_hit.txt';
-    const unlocked = await Promise.all([get(path), get(path), get(path)]);
-    for (const r of unlocked) {
-      expect(r.status).toBe(200);
-      expect(status(r)).toBe('miss');
-      expect(r.text).toBe('hello world');
-    }
-    const hit = await get(path);
-    expect(status(hit)).toBe('hit');
-    expect(hit.text).toBe('hello world');
-    expect(origin.count(path)).toBe(3);
-
-    const locked = '/sleep/test_cache_lock_miss_hit2.txt';
-    const writer = get(locked, { 'x-lock': 'true' });
-    await reached(locked, 1);
-    const readers = [get(locked, { 'x-lock': 'true' }), get(locked, { 'x-lock': 'true' })];
-    const w = await writer;
-    expect(w.status).toBe(200);
-    expect(status(w)).toBe('miss');
-    expect(w.text).toBe('hello world');
-    for (const r of await Promise.all(readers)) {
-      expect(r.status).toBe(200);
-      expect(status(r)).toBe('hit');
-      // They waited for the writer's 1 s origin fetch (most of it), not for the 2 s wait timeout.
-      const waited = Number(r.headers['x-cache-lock-time-ms']);
-      expect(waited).toBeGreaterThan(500);
-      expect(waited).toBeLessThan(2000);
-      expect(r.text).toBe('hello world');
-    }
-    expect(origin.count(locked)).toBe(1);
-  });
-
-  it('test_cache_lock_expired: one request refreshes an expired asset; the waiters hit the new one', async () => {
-    const path = '/sleep/test_cache_lock_expired.txt';
-    const h = { 'x-lock': 'true', 'x-no-stale-revalidate': 'true' };
-    const first = await get(path, { 'x-no-stale-revalidate': 'true' });
-    expect(first.status).toBe(200);
-    expect(status(first)).toBe('miss');
-    expect(first.text).toBe('hello world');
-
-    letExpire();
-    const writer = get(path, h);
-    await reached(path, 2);
-    const readers = [get(path, h), get(path, h)];
-    const w = await writer;
-    expect(w.status).toBe(200);
-    expect(status(w)).toBe('expired');
-    expect(w.text).toBe('hello world');
-    for (const r of await Promise.all(readers)) {
-      expect(r.status).toBe(200);
-      expect(status(r)).toBe('hit');
-      expect(r.text).toBe('hello world');
-    }
-    expect(origin.count(path)).toBe(2);
-  });
-
-  it('test_cache_lock_network_error: when the writer fails, exactly one waiter takes over', async () => {
-    const path = '/sleep/test_cache_lock_network_error.txt';
-    const writer = get(path, { 'x-lock': 'true', 'x-set-sleep': '0.3', 'x-abort': 'true' });
-    await reached(path, 1);
-    const readers = [get(path, { 'x-lock': 'true' }), get(path, { 'x-lock': 'true' })];
-    expect((await writer).status).toBe(502);
-    const statuses: string[] = [];
-    for (const r of await Promise.all(readers)) {
-      expect(r.status).toBe(200);
-      expect(r.text).toBe('hello world');
-      statuses.push(String(status(r)));
-    }
-    expect(statuses.filter((s) => s === 'miss')).toHaveLength(1);
-  });
-
-  it('test_cache_lock_uncacheable: when the writer finds the response uncacheable, the waiters do not cache', async () => {
-    const path = '/sleep/test_cache_lock_uncacheable.txt';
-    const writer = get(path, { 'x-lock': 'true', 'x-no-store': 'true' });
-    await reached(path, 1);
-    const readers = [get(path, { 'x-lock': 'true' }), get(path, { 'x-lock': 'true' })];
-    for (const r of [await writer, ...(await Promise.all(readers))]) {
-      expect(r.status).toBe(200);
-      expect(status(r)).toBe('no-cache');
-      expect(r.text).toBe('hello world');
-    }
-  });
-
-  it('test_cache_lock_timeout: a writer past the lock age timeout is replaced', async () => {
-    const path = '/sleep/test_cache_lock_timeout.txt';
-    // The origin holds the first writer 3 s; the lock gives up on it after 2 s.
-    const slow = get(path, { 'x-lock': 'true', 'x-set-sleep': '3' });
-    await reached(path, 1);
-    const second = get(path, { 'x-lock': 'true', 'x-set-sleep': '0.1' });
-    const s = await second;
-    expect(s.status).toBe(200);
-    // The lock timed out: this request took it over and fetched.
-    expect(status(s)).toBe('miss');
-    expect(s.text).toBe('hello world');
-    expect(origin.count(path)).toBe(2);
-
-    // Pingora sends this one while the first writer still holds its (timed-out) lock.
-    const third = await get(path, { 'x-lock': 'true', 'x-set-sleep': '0.1' });
-    expect(third.status).toBe(200);
-    expect(status(third)).toBe('hit');
-    expect(third.text).toBe('hello world');
-
-    const first = await slow;
-    expect(first.status).toBe(200);
-    expect(status(first)).toBe('miss');
-    expect(first.text).toBe('hello world');
-    expect(origin.count(path)).toBe(2);
-  });
-
-  it('test_cache_lock_wait_timeout: no reader waits on the lock longer than the 2 s wait timeout', async () => {
-    const path = '/sleep/test_cache_lock_wait_timeout.txt';
-    const h = { 'x-lock': 'true', 'x-set-sleep': '1', 'x-abort': '1' };
-    const all = await Promise.all(Array.from({ length: 8 }, () => get(path, h)));
-    let waited = 0;
-    for (const r of all) {
-      expect(r.status).toBe(502);
-      const ms = r.headers['x-cache-lock-time-ms'];
-      if (ms !== undefined) {
-        waited++;
-        expect(Number(ms)).toBeLessThanOrEqual(2200);
-      }
-    }
-    expect(waited).toBeGreaterThan(0);
-  });
-
-  it('test_cache_serve_stale_network_error: an expired asset is served stale when the origin drops the connection', async () => {
-    const path = '/sleep/test_cache_serve_stale_network_error.txt';
-    const miss = await get(path, { 'x-set-sleep': '0' });
-    expect(miss.status).toBe(200);
-    expect(status(miss)).toBe('miss');
-    expect(miss.text).toBe('hello world');
-
-    letExpire();
-    const stale = await get(path, { 'x-set-sleep': '0', 'x-abort': 'true' });
-    expect(stale.status).toBe(200);
-    expect(status(stale)).toBe('stale');
-    expect(stale.text).toBe('hello world');
-  });
-
-  it('test_cache_serve_stale_network_error_mid_response: once the new body streams, an error cuts it', async () => {
-    const path = '/sleep/test_cache_serve_stale_network_error_mid_response.txt';
-    const miss = await get(path, { 'x-set-sleep': '0' });
-    expect(miss.status).toBe(200);
-    expect(status(miss)).toBe('miss');
-    expect(miss.text).toBe('hello world');
-
-    letExpire();
-    const r = await send(path, { 'x-set-sleep': '0', 'x-set-body-sleep': '0.1', 'x-abort-body': 'true' });
-    expect(r.status).toBe(200);
-    expect(status(r)).toBe('expired');
-    await expect(r.body).rejects.toThrow();
-  });
-
-  it('test_cache_serve_stale_on_500: an expired asset is served stale instead of a 500', async () => {
-    const path = '/sleep/test_cache_serve_stale_on_500.txt';
-    const miss = await get(path, { 'x-set-sleep': '0' });
-    expect(miss.status).toBe(200);
-    expect(status(miss)).toBe('miss');
-    expect(miss.text).toBe('hello world');
-
-    letExpire();
-    const stale = await get(path, { 'x-set-sleep': '0', 'x-error-header': 'true' });
-    expect(stale.status).toBe(200);
-    expect(status(stale)).toBe('stale');
-    expect(stale.text).toBe('hello world');
-    expect(origin.count(path)).toBe(2);
-  });
-
-  it('test_stale_while_revalidate_many_readers: every reader gets the stale asset while one refreshes it', async () => {
-    const path = '/sleep/test_stale_while_revalidate_many_readers.txt';
-    const miss = await get(path);
-    expect(miss.status).toBe(200);
-    expect(status(miss)).toBe('miss');
-    expect(miss.text).toBe('hello world');
-
-    letExpire(1000);
-    const first = await get(path, { 'x-lock': 'true' });
-    const rest = await Promise.all([get(path, { 'x-lock': 'true' }), get(path, { 'x-lock': 'true' })]);
-    for (const r of [first, ...rest]) {
-      expect(r.status).toBe(200);
-      expect(status(r)).toBe('stale-updating');
-      expect(r.text).toBe('hello world');
-    }
-    // One background refresh (the origin sleeps 1 s on it), not one per reader.
-    await reached(path, 2);
-    await waitFor(() => freshInStorage(path), { message: 'the refreshed asset in storage' });
-    expect(origin.count(path)).toBe(2);
-  });
-
-  it('test_stale_while_revalidate_single_request: the background refresh makes the next request a hit', async () => {
-    const path = '/sleep/test_stale_while_revalidate_single_request.txt';
-    const miss = await get(path, { 'x-set-sleep': '0' });
-    expect(miss.status).toBe(200);
-    expect(status(miss)).toBe('miss');
-    expect(miss.text).toBe('hello world');
-
-    letExpire(1000);
-    const stale = await get(path, { 'x-lock': 'true', 'x-set-sleep': '0' });
-    expect(stale.status).toBe(200);
-    expect(status(stale)).toBe('stale-updating');
-    expect(stale.text).toBe('hello world');
-
-    // Pingora sleeps 100 ms here; wait for the refreshed asset instead.
-    await waitFor(() => freshInStorage(path), { message: 'the refreshed asset in storage' });
-    const hit = await get(path, { 'x-lock': 'true' });
-    expect(hit.status).toBe(200);
-    expect(status(hit)).toBe('hit');
-    expect(hit.text).toBe('hello world');
-    expect(origin.count(path)).toBe(2);
   });
 });

@@ -72,6 +72,10 @@ export class UpstreamAttempt<Ctx>
   private queue: Array<Buffer | typeof END> | undefined;
   private trailers: string[] | undefined;
   private headRequest = false;
+  // The request was changed for the cache (HEAD to GET, Range and conditionals removed).
+  private forCache = false;
+  // The client left before the response head of a cache fill: the fill goes on without it.
+  private orphaned: PingoraError | undefined = undefined;
 
   constructor(
     private readonly owner: AttemptOwner<Ctx>,
@@ -194,6 +198,7 @@ export class UpstreamAttempt<Ctx>
         // A cacheable request asks for the whole representation, conditionally when revalidating.
         if (cache?.enabled()) {
           cacheUpstreamRequestFilter(up, cache.phase === 'Stale' ? cache.maybeCacheMeta() : undefined);
+          this.forCache = true;
         }
         // Pingora's upstream compression reads the request as it goes upstream (its Accept-Encoding).
         s.upstreamCompressionCtx?.requestHeaderFilter(up);
@@ -260,10 +265,11 @@ export class UpstreamAttempt<Ctx>
     const pc = this.owner.proxyCache;
     this.handler =
       cache !== undefined && pc !== undefined && (cache.enabled() || cache.bypassing())
-        ? new CacheMissTee(pc, s, this.ctx, writer, headRequest)
+        ? new CacheMissTee(pc, s, this.ctx, writer, headRequest, this.forCache)
         : writer;
     if (this.phases.upstreamResponseFilter === null && s.upstreamCompressionCtx === undefined) {
       this.handler.onResponseStart(this, resp, head, lastChunkEnds);
+      if (this.orphaned !== undefined) this.adoptOrphan();
       return;
     }
     const r = runResponseHeaderFilters(this.phases, s, this.ctx, resp, noBody, UPSTREAM_HEADER_STEPS);
@@ -308,6 +314,16 @@ export class UpstreamAttempt<Ctx>
       }
     }
     this.handler!.onResponseStart(this, resp, head, ends);
+    if (this.orphaned !== undefined) this.adoptOrphan();
+  }
+
+  // The head of a fill whose client left arrived: the tee stores the rest without the client, or,
+  // when nothing is stored, the attempt ends.
+  private adoptOrphan(): void {
+    const gone = this.orphaned!;
+    const h = this.handler;
+    if (h instanceof CacheMissTee && h.continueWithoutClient(gone, this.abortAttempt.bind(this))) return;
+    this.abortAttempt(gone);
   }
 
   onResponseBody(chunk: Buffer): void {
@@ -469,8 +485,24 @@ export class UpstreamAttempt<Ctx>
     // request for it is a hit); the attempt then ends with the client's error.
     const h = this.handler;
     if (h instanceof CacheMissTee && h.continueWithoutClient(error, this.abortAttempt.bind(this))) return;
+    if (h === undefined && this.fillsCache()) {
+      this.orphaned = error;
+      return;
+    }
     this.abortAttempt(error);
   };
+
+  // A bodiless request fetching an asset for the cache: worth finishing without its client.
+  private fillsCache(): boolean {
+    const c = this.session.cacheIfUsed;
+    return (
+      this.forCache &&
+      c !== undefined &&
+      c.enabled() &&
+      this.owner.proxyCache !== undefined &&
+      !this.session.downstream.hasRequestBody
+    );
+  }
 
   /** @internal The attempt is over (the request body forwarder drops what still arrives). */
   get isSettled(): boolean {

@@ -11,7 +11,7 @@ import type { HashBinary } from '../key.js';
 import type { CacheMeta } from '../meta.js';
 import type { NoCacheReason } from '../no-cache-reason.js';
 import { mergeRevalidation } from '../revalidate.js';
-import { ERR_RESPONSE_TOO_LARGE, type MissHandler } from '../storage/storage.js';
+import { ERR_RESPONSE_TOO_LARGE, type HitHandler, type MissHandler } from '../storage/storage.js';
 import { finishQuietly, HttpCacheCore } from './core.js';
 import { unlockReasonFor } from './lock-ctx.js';
 import { contentLength, copyMeta, sameVariance } from './meta-util.js';
@@ -124,6 +124,18 @@ export class HttpCache extends HttpCacheCore {
   /** Whether a storage write is open: set and neither finished nor aborted. */
   missHandlerActive(): boolean {
     return this.ctx?.miss !== undefined;
+  }
+
+  /**
+   * A reader of the body this request is writing, from the storage (Pingora's miss body reader):
+   * a slow client can be served from the cache while the upstream fills it at its own pace.
+   * `undefined` when no write is open or the storage cannot read a write in progress.
+   */
+  async missBodyReader(): Promise<HitHandler | undefined> {
+    const enabled = this.ctx;
+    if (enabled?.miss === undefined || !enabled.storage.supportStreamingPartialWrite()) return undefined;
+    const found = await enabled.storage.lookup(this.cacheKey().toCompact());
+    return found?.hit;
   }
 
   /**

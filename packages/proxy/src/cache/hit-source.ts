@@ -50,6 +50,18 @@ export class CacheHitSource implements ResponseController {
     });
   }
 
+  /**
+   * Streams the body to a handler that already has the head: a slow client moved onto the cache's
+   * copy of the body it was being sent (the reader is positioned where the client is). Client
+   * departures are the caller's to watch. Resolves as {@link serve} does.
+   */
+  streamBody(): Promise<PingoraError | undefined> {
+    return new Promise<PingoraError | undefined>((resolve) => {
+      this.done = resolve;
+      void this.pump();
+    });
+  }
+
   // Reads until paused, finished or failed; `resume` starts it again.
   private async pump(): Promise<void> {
     if (this.reading) return;

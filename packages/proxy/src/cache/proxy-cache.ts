@@ -238,7 +238,8 @@ export class ProxyCache<Ctx> {
       if (notModified(p, session, header, ctx)) {
         toNotModified(header);
         headerOnly = true;
-      } else if (!headerOnly) {
+      } else {
+        // A HEAD gets the head a GET with its Range would get (206, Content-Range).
         range = rangeOf(p, session, header, ctx);
       }
     } catch (e) {
@@ -246,8 +247,9 @@ export class ProxyCache<Ctx> {
     }
     let rangeBody: RangeBodyFilter | undefined;
     if (range?.kind === 'Invalid') headerOnly = true;
-    else if (range?.kind === 'Single' && hit.canSeek()) hit.seek(range.range.start, range.range.end);
-    else if (range !== undefined && range.kind !== 'None') rangeBody = new RangeBodyFilter(range);
+    else if (headerOnly || range === undefined || range.kind === 'None') rangeBody = undefined;
+    else if (range.kind === 'Single' && hit.canSeek()) hit.seek(range.range.start, range.range.end);
+    else rangeBody = new RangeBodyFilter(range);
     const writer = new ResponseWriter(p, session, ctx, headerOnly);
     const error = await new CacheHitSource(session, hit, writer, rangeBody).serve(header, headerOnly);
     await cache
