@@ -79,5 +79,7 @@ export async function main(port: number, origin: string, options?: CachingOption
 if (isMain(import.meta.url)) {
   const o = await startDemoOrigin('cached');
   await main(6194, o.addr);
-  console.log('caching proxy on :6194 — try: curl -i 127.0.0.1:6194/a twice, then curl -i -X PURGE 127.0.0.1:6194/a');
+  console.log(
+    'caching proxy on :6194 — try: curl -i 127.0.0.1:6194/a twice, then curl -i -X PURGE 127.0.0.1:6194/a',
+  );
 }
