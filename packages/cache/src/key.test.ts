@@ -118,3 +118,33 @@ describe('CompactCacheKey', () => {
     expect(String(k.toCompact())).toBe(`${AA}, variance: ${ZEROS}, user_tag: tag`);
   });
 });
+
+describe('primary hash memo', () => {
+  it('keys given as text hash as keys given as bytes, however often and in whatever order', () => {
+    const fromBytes = new CacheKey(new Uint8Array(0), new TextEncoder().encode('aa')).primaryHex();
+    expect(fromBytes).toBe(AA);
+    for (let i = 0; i < 3; i++) expect(new CacheKey('', 'aa').primaryHex()).toBe(AA);
+    // The hash is of namespace ‖ primary (Pingora's), however the memo files them.
+    expect(new CacheKey('a', 'a').primaryHex()).toBe(AA);
+    expect(new CacheKey('', 'a').primaryHex()).toBe(new CacheKey('a', '').primaryHex());
+    expect(new CacheKey('', 'ab').primaryHex()).toBe(hex2str(hashKey('ab')));
+    expect(new CacheKey('a', 'b').primaryHex()).toBe(hex2str(hashKey('ab')));
+  });
+
+  it('a default key of latin1 text never takes the hash of the same text as UTF-8', () => {
+    const req = RequestHeader.build('GET', '/caf\u00e9');
+    req.insertHeader('Host', 'h');
+    const latin1 = CacheKey.default(req).primaryHex();
+    expect(latin1).toBe(hex2str(hashKey(Buffer.from('h/caf\u00e9', 'latin1'))));
+    expect(new CacheKey('', 'h/caf\u00e9').primaryHex()).toBe(hex2str(hashKey('h/caf\u00e9')));
+    expect(latin1).not.toBe(new CacheKey('', 'h/caf\u00e9').primaryHex());
+    // Asked again, from the memo.
+    expect(CacheKey.default(req).primaryHex()).toBe(latin1);
+  });
+
+  it('stays correct past its bound (it is emptied, never wrong)', () => {
+    for (let i = 0; i < 9000; i++) new CacheKey('', `k${i}`).primaryBin();
+    expect(new CacheKey('', 'k1').primaryHex()).toBe(hex2str(hashKey('k1')));
+    expect(new CacheKey('', 'k8999').primaryHex()).toBe(hex2str(hashKey('k8999')));
+  });
+});

@@ -50,6 +50,21 @@ export function str2hex(s: string): HashBinary | undefined {
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
+// Primary hashes of recent keys given as text, by their text: a hit path asks for the same few
+// keys again and again, and a table lookup costs far less than BLAKE2b. Bounded; emptied when full.
+const MEMO_MAX = 8192;
+const memo = new Map<string, HashBinary>();
+
+function memoHash(text: string, namespace: Uint8Array, primary: Uint8Array): HashBinary {
+  let h = memo.get(text);
+  if (h === undefined) {
+    h = hashKey(namespace, primary);
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(text, h);
+  }
+  return h;
+}
+
 function combine(primary: HashBinary, variance: HashBinary | undefined): HashBinary {
   // Without variance the combined hash is the primary hash itself, so an asset that later gains
   // a Vary keeps its primary slot.
@@ -70,6 +85,7 @@ export class CompactCacheKey {
   readonly variance: HashBinary | undefined;
   /** A tag for the owner of the asset (per-user quotas, accounting). */
   readonly userTag: string;
+  #combinedHex: string | undefined = undefined;
 
   constructor(primary: HashBinary, variance: HashBinary | undefined, userTag: string) {
     this.primary = checkHash(primary, 'primary');
@@ -92,14 +108,16 @@ export class CompactCacheKey {
     return this.variance === undefined ? undefined : hex2str(this.variance);
   }
 
-  /** Hex of {@link combinedBin}: the string storages and the lock key their maps with. */
   /** {@link combinedHex}, under the name storages and eviction managers key by (a `StorageKey`). */
   get hashKey(): string {
     return this.combinedHex();
   }
 
+  /** Hex of {@link combinedBin}: the string storages and the lock key their maps with. */
   combinedHex(): string {
-    return hex2str(this.combinedBin());
+    // The parts are immutable: computed once however often a storage asks.
+    this.#combinedHex ??= hex2str(this.combinedBin());
+    return this.#combinedHex;
   }
 
   /** `"<primary hex>[, variance: <hex>], user_tag: <tag>"`, Pingora's display form. */
@@ -134,11 +152,16 @@ export class CacheKey {
   #variance: HashBinary | undefined = undefined;
   #primaryOverride: HashBinary | undefined = undefined;
   #primaryBin: HashBinary | undefined = undefined;
+  // Namespace and primary as one unambiguous string when both were given as text (memo key).
+  #text: string | undefined = undefined;
 
   constructor(namespace: KeyPart, primary: KeyPart, userTag = '') {
     this.namespace = bytesOf(namespace);
     this.primary = bytesOf(primary);
     this.userTag = userTag;
+    if (typeof namespace === 'string' && typeof primary === 'string') {
+      this.#text = `${namespace.length}:${namespace}${primary}`;
+    }
   }
 
   /**
@@ -153,7 +176,11 @@ export class CacheKey {
     const q = req.query();
     const pq = q === undefined ? req.path() : `${req.path()}?${q}`;
     // Targets and header values are latin1 strings (one char per byte): hash those bytes.
-    return new CacheKey(EMPTY, Buffer.from(host + pq, 'latin1'));
+    const text = host + pq;
+    const key = new CacheKey(EMPTY, Buffer.from(text, 'latin1'));
+    // `b` marks latin1 bytes, so this text never meets a UTF-8 one in the memo.
+    key.#text = `b:${text}`;
+    return key;
   }
 
   /** Sets the variance hash (16 bytes). */
@@ -190,7 +217,13 @@ export class CacheKey {
   primaryBin(): HashBinary {
     if (this.#primaryOverride !== undefined) return this.#primaryOverride;
     // Namespace and primary are immutable, so the hash is computed once.
-    this.#primaryBin ??= hashKey(this.namespace, this.primary);
+    if (this.#primaryBin === undefined) {
+      const text = this.#text;
+      this.#primaryBin =
+        text === undefined
+          ? hashKey(this.namespace, this.primary)
+          : memoHash(text, this.namespace, this.primary);
+    }
     return this.#primaryBin;
   }
 
