@@ -19,9 +19,11 @@ import {
   setupH2c,
   sum,
   within,
+  useFrozenClock,
 } from '../test/pingora-cache-clients.js';
 
 afterEach(closeAll);
+useFrozenClock();
 
 describe('Pingora test_upstream.rs mod test_cache (part 3)', () => {
   it('test_cache_max_file_size', async () => {

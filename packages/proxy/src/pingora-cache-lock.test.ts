@@ -198,7 +198,7 @@ describe('Pingora test_cache (test_upstream.rs), part 1: cache lock and stale', 
     expect(status(miss)).toBe('miss');
     expect(miss.text).toBe('hello world');
 
-    letExpire(1000);
+    letExpire();
     const first = await get(path, { 'x-lock': 'true' });
     const rest = await Promise.all([get(path, { 'x-lock': 'true' }), get(path, { 'x-lock': 'true' })]);
     for (const r of [first, ...rest]) {
@@ -219,7 +219,7 @@ describe('Pingora test_cache (test_upstream.rs), part 1: cache lock and stale', 
     expect(status(miss)).toBe('miss');
     expect(miss.text).toBe('hello world');
 
-    letExpire(1000);
+    letExpire();
     const stale = await get(path, { 'x-lock': 'true', 'x-set-sleep': '0' });
     expect(stale.status).toBe(200);
     expect(status(stale)).toBe('stale-updating');

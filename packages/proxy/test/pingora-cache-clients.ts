@@ -15,7 +15,7 @@ import {
   Predictor,
 } from '@pingora-ts/cache';
 import { onClose, waitFor } from '@pingora-ts/test-utils';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { startProxy } from './helpers.js';
 import { type CacheOrigin, startCacheOrigin } from './pingora-cache-origin.js';
 import {
@@ -227,3 +227,25 @@ export const sendMaxSize = (url: string, maxBytes: number, range?: string) =>
     'x-cache-max-file-size-bytes': String(maxBytes),
     ...(range === undefined ? {} : { Range: range }),
   });
+
+let skew = 0;
+
+/**
+ * Freezes `Date.now()` for each test of the calling file: a cached asset goes stale only when the
+ * test moves the clock ({@link advanceClock}), never because a loaded machine was slow.
+ */
+export function useFrozenClock(): void {
+  beforeEach(() => {
+    skew = 0;
+    const base = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => base + skew);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+}
+
+/** Moves the frozen clock `ms` forward. */
+export function advanceClock(ms: number): void {
+  skew += ms;
+}

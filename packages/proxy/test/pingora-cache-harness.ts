@@ -17,12 +17,16 @@ export let proxy: CacheProxy;
 // How far `Date.now()` runs ahead of the real clock (ms).
 let skew = 0;
 
-/** Gives each test of the calling file a fresh origin and proxy, and a clock that {@link letExpire} moves. */
+/**
+ * Gives each test of the calling file a fresh origin and proxy, and a frozen clock that only
+ * {@link letExpire} moves.
+ */
 export function useCacheHarness(): void {
   beforeEach(async () => {
     skew = 0;
-    const realNow = Date.now.bind(Date);
-    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + skew);
+    // Frozen: an asset goes stale when a test says so, never because a loaded machine was slow.
+    const base = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => base + skew);
     origin = await startCacheOrigin();
     proxy = await startCacheProxy(origin);
   });
