@@ -20,7 +20,7 @@ import { isPingoraError, type PingoraError } from '@pingora-ts/error';
 import { type CacheOwner, ProxyCache } from './cache/proxy-cache.js';
 import { SubrequestSession } from './cache/subrequest-session.js';
 import { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
-import { compilePhases, describeFailure, type Phases, phaseError } from './phases.js';
+import { compilePhases, describeFailure, isPromise, type Phases, phaseError } from './phases.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
 import { type AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
@@ -46,10 +46,6 @@ export interface HttpProxyOptions {
    * timeout that cuts quiet WebSockets is a known complaint about Pingora.
    */
   tunnelIdleTimeout?: number;
-}
-
-function isPromise<T>(v: unknown): v is Promise<T> {
-  return v instanceof Promise;
 }
 
 // Plain words for the socket errors a retry line most often reports.

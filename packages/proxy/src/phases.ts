@@ -146,3 +146,8 @@ export function failureText(error: PingoraError): string {
   const { phase, detail } = describeFailure(error);
   return phase === undefined ? detail : `${phase} failed: ${detail}`;
 }
+
+/** @internal A phase returned a promise (awaited only then: a synchronous phase costs no tick). */
+export function isPromise<T>(v: unknown): v is Promise<T> {
+  return v instanceof Promise;
+}

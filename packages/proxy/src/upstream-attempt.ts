@@ -17,16 +17,16 @@ import { ErrorType, isPingoraError, PingoraError } from '@pingora-ts/error';
 import type { RequestHeader, ResponseHeader } from '@pingora-ts/http';
 import { upstreamRequestFilter as cacheUpstreamRequestFilter } from '@pingora-ts/cache';
 import { BodyStreamStage, type StageOwner } from './body-stream.js';
-import { CacheMissTee } from './cache/miss-tee.js';
+import { CacheMissTee, fillsCache } from './cache/miss-tee.js';
 import type { ProxyCache } from './cache/proxy-cache.js';
 import { defaultErrorWhileProxy } from './fail-to-proxy.js';
-import { type Phases, phaseError } from './phases.js';
-import type { UpstreamDigest } from './proxy-http.js';
+import { isPromise, type Phases, phaseError } from './phases.js';
 import type { ProxyResponseHandler, ResponseController } from './response-handler.js';
 import { runResponseHeaderFilters, UPSTREAM_HEADER_STEPS } from './response-header-filters.js';
 import { applyFilter, ResponseWriter } from './response-writer.js';
 import { type ForwarderOwner, RequestBodyForwarder } from './request-forwarder.js';
 import type { Session } from './session.js';
+import { bodyMode, digestOf, upstreamRequest } from './upstream-request.js';
 import { tunnel } from './tunnel.js';
 
 /** What an attempt needs from the proxy that runs it. */
@@ -43,12 +43,7 @@ export interface AttemptOwner<Ctx> {
 type AttemptDone = (error: PingoraError | undefined) => void;
 
 const KEEP_UPGRADE = { keepUpgrade: true } as const;
-const KEEP_TE_TRAILERS = { keepTeTrailers: true } as const;
 const END = Symbol('end');
-
-function isPromise<T>(v: unknown): v is Promise<T> {
-  return v instanceof Promise;
-}
 
 function toError(e: unknown, context: string): PingoraError {
   return isPingoraError(e) ? e : PingoraError.because(ErrorType.InternalError, context, e).asIn();
@@ -164,7 +159,7 @@ export class UpstreamAttempt<Ctx>
         if (isPromise(r)) await r;
       }
       phase = 'upstreamRequestFilter';
-      up = this.upstreamRequest();
+      up = upstreamRequest(this.session, this.conn);
       if (p.upstreamRequestFilter !== null) {
         const r = p.upstreamRequestFilter(s, up, this.ctx);
         if (isPromise(r)) await r;
@@ -176,24 +171,13 @@ export class UpstreamAttempt<Ctx>
     return this.start(up);
   }
 
-  // A copy of the client's request for the upstream: hop-by-hop fields and Expect removed.
-  private upstreamRequest(): RequestHeader {
-    const s = this.session;
-    const up = s.reqHeader().clone();
-    const upgrade = s.isUpgradeReq();
-    // HTTP/2 upstreams get `te: trailers` (gRPC needs it); HTTP/2 forbids every other TE.
-    up.stripHopByHop(upgrade ? KEEP_UPGRADE : this.conn.httpVersion === 2 ? KEEP_TE_TRAILERS : undefined);
-    up.removeHeader('Expect');
-    return up;
-  }
-
   // Sends the request header and, if any, the body; the promise settles when the attempt does.
   private start(prepared: RequestHeader | undefined): Promise<PingoraError | undefined> {
     return new Promise<PingoraError | undefined>((resolve: AttemptDone) => {
       this.done = resolve;
       const s = this.session;
       try {
-        const up = prepared ?? this.upstreamRequest();
+        const up = prepared ?? upstreamRequest(this.session, this.conn);
         const cache = s.cacheIfUsed;
         // A cacheable request asks for the whole representation, conditionally when revalidating.
         if (cache?.enabled()) {
@@ -202,12 +186,12 @@ export class UpstreamAttempt<Ctx>
         }
         // Pingora's upstream compression reads the request as it goes upstream (its Accept-Encoding).
         s.upstreamCompressionCtx?.requestHeaderFilter(up);
-        const bodyMode = this.bodyMode(up);
+        const framing = bodyMode(this.phases, s, up);
         this.headRequest = up.method === 'HEAD';
         s.downstream.onClientGone(this.onClientGone);
         // PeerOptions carries readTimeout/writeTimeout itself: no timeouts object per attempt.
-        this.conn.sendRequest(up, this, bodyMode, this.peer.options);
-        if (bodyMode !== 'none') {
+        this.conn.sendRequest(up, this, framing, this.peer.options);
+        if (framing !== 'none') {
           const mods = s.downstreamModules;
           const filtered = mods?.hasRequestBodyFilter ? mods : undefined;
           s.body.attach(new RequestBodyForwarder(this, this.phases, s, this.ctx, this.conn, filtered));
@@ -218,20 +202,6 @@ export class UpstreamAttempt<Ctx>
         resolve(toError(e, 'upstream request phase failed'));
       }
     });
-  }
-
-  // How the upstream request body is framed. A body that a filter may rewrite, or that was partly
-  // consumed, cannot keep its Content-Length: it is streamed (chunked on HTTP/1.1). An upgrade
-  // request's body goes too, before the 101: the origin may read it before it answers.
-  private bodyMode(up: RequestHeader): 'none' | 'length' | 'stream' {
-    const s = this.session;
-    if (!s.downstream.hasRequestBody) return 'none';
-    const keepLength =
-      this.phases.requestBodyFilter === null &&
-      s.downstreamModules?.hasRequestBodyFilter !== true &&
-      !s.body.consumed &&
-      up.headers.get('content-length') !== undefined;
-    return keepLength ? 'length' : 'stream';
   }
 
   // --- the upstream response (UpstreamResponseHandler) ---
@@ -485,24 +455,12 @@ export class UpstreamAttempt<Ctx>
     // request for it is a hit); the attempt then ends with the client's error.
     const h = this.handler;
     if (h instanceof CacheMissTee && h.continueWithoutClient(error, this.abortAttempt.bind(this))) return;
-    if (h === undefined && this.fillsCache()) {
+    if (h === undefined && this.forCache && fillsCache(this.session, this.owner.proxyCache)) {
       this.orphaned = error;
       return;
     }
     this.abortAttempt(error);
   };
-
-  // A bodiless request fetching an asset for the cache: worth finishing without its client.
-  private fillsCache(): boolean {
-    const c = this.session.cacheIfUsed;
-    return (
-      this.forCache &&
-      c !== undefined &&
-      c.enabled() &&
-      this.owner.proxyCache !== undefined &&
-      !this.session.downstream.hasRequestBody
-    );
-  }
 
   /** @internal The attempt is over (the request body forwarder drops what still arrives). */
   get isSettled(): boolean {
@@ -542,22 +500,4 @@ export class UpstreamAttempt<Ctx>
     s.bodyIfUsed?.detach();
     this.done(error);
   }
-}
-
-function digestOf(conn: UpstreamSession, peer: HttpPeer, reused: boolean): UpstreamDigest {
-  const s = conn.socket as import('node:tls').TLSSocket;
-  const a = peer.address;
-  const d: UpstreamDigest = {
-    reused,
-    localAddress: s.localAddress,
-    localPort: s.localPort,
-    // Node names neither end of a Unix socket: the peer's path is where the connection goes.
-    remoteAddress: s.remoteAddress ?? (a.kind === 'unix' ? a.path : undefined),
-    remotePort: s.remotePort,
-    connectedAt: performance.now(),
-  };
-  if (typeof s.getProtocol === 'function') {
-    d.tls = { protocol: s.getProtocol(), alpn: s.alpnProtocol, cipher: s.getCipher()?.name };
-  }
-  return d;
 }

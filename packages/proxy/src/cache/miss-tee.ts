@@ -343,3 +343,12 @@ export class CacheMissTee<Ctx> implements ProxyResponseHandler, ResponseControll
     );
   }
 }
+
+/**
+ * @internal Whether a bodiless request whose upstream request was made for the cache is worth
+ * finishing after its client left before the response head: the fill is for everyone.
+ */
+export function fillsCache<Ctx>(session: Session, proxyCache: ProxyCache<Ctx> | undefined): boolean {
+  const c = session.cacheIfUsed;
+  return proxyCache !== undefined && c !== undefined && c.enabled() && !session.downstream.hasRequestBody;
+}

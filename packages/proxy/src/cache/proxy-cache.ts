@@ -23,7 +23,7 @@ import {
 import type { Logger } from '@pingora-ts/core';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import type { ResponseHeader } from '@pingora-ts/http';
-import type { Phases } from '../phases.js';
+import { isPromise, type Phases } from '../phases.js';
 import { ResponseWriter } from '../response-writer.js';
 import type { Session } from '../session.js';
 import { cacheKeyOf, notModified, rangeOf, serveStale, varianceOf } from './defaults.js';
@@ -41,10 +41,6 @@ export interface CacheOwner<Ctx> {
   readonly logger: Logger;
   /** Runs a background request that refreshes the stale asset of `session`, holding `permit`. */
   spawnBackgroundRefresh(session: Session, permit: WritePermit): void;
-}
-
-function isPromise<T>(v: unknown): v is Promise<T> {
-  return v instanceof Promise;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
