@@ -5,9 +5,9 @@ import { CacheKey } from '../key.js';
 import { CacheLock } from '../lock/cache-lock.js';
 import type { LockStatus } from '../lock/status.js';
 import { CacheMeta } from '../meta.js';
-import type { HitHandler } from '../storage/storage.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { type CacheOptionOverrides, HttpCache } from './index.js';
+import { readAll } from '../../test/read-all.js';
 
 const enc = new TextEncoder();
 const PATH = 'example.com/locked';
@@ -28,13 +28,6 @@ function meta(): CacheMeta {
     staleIfErrorSec: 0,
     header: ResponseHeader.build(200),
   });
-}
-
-async function readAll(hit: HitHandler): Promise<string> {
-  let out = '';
-  for (let c = await hit.readBody(); c !== undefined; c = await hit.readBody())
-    out += Buffer.from(c).toString();
-  return out;
 }
 
 function request(

@@ -4,9 +4,9 @@ import { LruEvictionManager } from '../eviction/lru.js';
 import { CacheKey } from '../key.js';
 import { CacheLock } from '../lock/cache-lock.js';
 import { CacheMeta } from '../meta.js';
-import type { HitHandler } from '../storage/storage.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { HttpCache } from './index.js';
+import { readAll } from '../../test/read-all.js';
 
 // The stored asset went stale 10 s ago; it may be served stale for 30 s (revalidating) or 300 s (origin down).
 const NOW = Date.UTC(2026, 11, 2, 12);
@@ -26,13 +26,6 @@ function staleMeta(): CacheMeta {
     staleIfErrorSec: 300,
     header,
   });
-}
-
-async function readAll(hit: HitHandler): Promise<string> {
-  let out = '';
-  for (let c = await hit.readBody(); c !== undefined; c = await hit.readBody())
-    out += Buffer.from(c).toString();
-  return out;
 }
 
 async function stored(): Promise<{ storage: MemoryStorage<CacheMeta>; lock: CacheLock }> {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { LruEvictionManager } from '../eviction/lru.js';
 import { CacheKey, type HashBinary, hashKey } from '../key.js';
 import { CacheMeta } from '../meta.js';
-import type { HitHandler } from '../storage/storage.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { HttpCache } from './index.js';
+import { readAll } from '../../test/read-all.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12);
 const PATH = 'example.com/varied';
@@ -21,13 +21,6 @@ function meta(created = NOW): CacheMeta {
     staleIfErrorSec: 0,
     header: ResponseHeader.build(200),
   });
-}
-
-async function readAll(hit: HitHandler): Promise<string> {
-  let out = '';
-  for (let c = await hit.readBody(); c !== undefined; c = await hit.readBody())
-    out += Buffer.from(c).toString();
-  return out;
 }
 
 function newStorage(): MemoryStorage<CacheMeta> {

@@ -5,9 +5,9 @@ import { CacheKey } from '../key.js';
 import { CacheMeta } from '../meta.js';
 import { NoCacheReason } from '../no-cache-reason.js';
 import { Predictor } from '../predictor.js';
-import type { HitHandler } from '../storage/storage.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { HttpCache } from './index.js';
+import { readAll } from '../../test/read-all.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12);
 const enc = new TextEncoder();
@@ -26,13 +26,6 @@ function meta(freshSec = 60, headers: Record<string, string> = {}): CacheMeta {
     staleIfErrorSec: 0,
     header,
   });
-}
-
-async function readAll(hit: HitHandler): Promise<string> {
-  let out = '';
-  for (let c = await hit.readBody(); c !== undefined; c = await hit.readBody())
-    out += Buffer.from(c).toString();
-  return out;
 }
 
 /** Runs a whole miss: lookup, miss, store `body`. */

@@ -2,7 +2,8 @@ import { isPingoraError } from '@pingora-ts/error';
 import { describe, expect, it } from 'vitest';
 import { LruEvictionManager } from '../eviction/lru.js';
 import { MemoryStorage } from './memory.js';
-import type { HitHandler, StorageKey } from './storage.js';
+import type { StorageKey } from './storage.js';
+import { readAll } from '../../test/read-all.js';
 
 const key: StorageKey = { hashKey: 'hash-stream', userTag: '' };
 const meta = { status: 200 };
@@ -28,12 +29,6 @@ function watch<T>(p: Promise<T>) {
     },
   );
   return state;
-}
-
-async function readAll(hit: HitHandler): Promise<string> {
-  let out = '';
-  for (let c = await hit.readBody(); c !== undefined; c = await hit.readBody()) out += text(c);
-  return out;
 }
 
 describe('MemoryStorage streaming partial writes', () => {

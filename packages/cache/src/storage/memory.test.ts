@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { LruEvictionManager } from '../eviction/lru.js';
 import { TinyUfoEvictionManager } from '../eviction/tinyufo.js';
 import { MemoryStorage } from './memory.js';
-import { ERR_RESPONSE_TOO_LARGE, type HitHandler, type StorageKey } from './storage.js';
+import { ERR_RESPONSE_TOO_LARGE, type StorageKey } from './storage.js';
+import { readAll } from '../../test/read-all.js';
 
 interface Meta {
   status: number;
@@ -13,7 +14,7 @@ interface Meta {
 const k = (name: string): StorageKey => ({ hashKey: `hash-${name}`, userTag: 'u' });
 const meta: Meta = { status: 200, freshUntil: 1_700_000_000_000 };
 const bytes = (s: string) => new TextEncoder().encode(s);
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const _text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 function storage(maxBytes = 1 << 20, maxFileSize?: number) {
   const eviction = new LruEvictionManager({ maxBytes });
@@ -24,12 +25,6 @@ function storage(maxBytes = 1 << 20, maxFileSize?: number) {
     freshUntil: (m) => m.freshUntil,
   });
   return { s, eviction };
-}
-
-async function readAll(hit: HitHandler): Promise<string> {
-  let out = '';
-  for (let c = await hit.readBody(); c !== undefined; c = await hit.readBody()) out += text(c);
-  return out;
 }
 
 async function put(s: MemoryStorage<Meta>, key: StorageKey, body: string, m: Meta = meta): Promise<number> {
