@@ -16,6 +16,26 @@ export { Opt, OPT_USAGE } from './server/opt.js';
 export { ShutdownController } from './server/shutdown.js';
 export type { ShutdownListener, ShutdownWatch } from './server/shutdown.js';
 export { DAEMON_CHILD_ENV, writePidFile } from './server/daemon.js';
+export { processGroup } from './server/process-group.js';
+export type { ProcessGroup, ProcessRole } from './server/process-group.js';
+export {
+  closeServerKeepingPath,
+  fdPassingAvailable,
+  listeningFd,
+  loadFdPassing,
+  MAX_UPGRADE_FDS,
+  MAX_UPGRADE_PAYLOAD_BYTES,
+  receiveListenFds,
+  sendListenFds,
+} from './server/upgrade/fd-passing.js';
+export type {
+  FdPassing,
+  ReceivedMessage,
+  UpgradeRetryListener,
+  UpgradeSocketOptions,
+} from './server/upgrade/fd-passing.js';
+export { WORKER_ENV } from './server/workers.js';
+export { SUCCESSOR_ENV } from './server/upgrade/successor.js';
 export type { ServerApp } from './apps/server-app.js';
 export { EchoApp } from './apps/echo.js';
 export type { ServerService } from './services/service.js';
@@ -28,7 +48,7 @@ export { TlsSettings, VerifyMode, getSslDigest } from '@pingora-ts/tls-openssl';
 export type { CertificateChoice, ClientCertificate, SslDigest, TlsAccept } from '@pingora-ts/tls-openssl';
 export type { Digest } from './protocols/server-session.js';
 export { GenBackgroundService, backgroundService } from './services/background.js';
-export type { BackgroundService } from './services/background.js';
+export type { BackgroundService, ServiceChannel } from './services/background.js';
 export { createLogger, defaultLogger, levelEnabled, noopLogger } from './logger.js';
 export type { CreateLoggerOptions, LevelName, LogFn, Logger } from './logger.js';
 export { formatLogRecord, formatLogTime, prettyDestination } from './log-format.js';

@@ -4,10 +4,11 @@
  * beyond the algorithm's iterator; discovery and health checks run beside it as a background
  * service of the `Server`.
  */
-import type { BackgroundService, Logger, ShutdownWatch } from '@pingora-ts/core';
-import type { Backend } from './backend.js';
+import type { BackgroundService, Logger, ServiceChannel, ShutdownWatch } from '@pingora-ts/core';
+import { Backend } from './backend.js';
 import { Backends } from './backends.js';
 import { Static } from './discovery.js';
+import type { HealthUpdate } from './health.js';
 import type { HealthCheck } from './health-check.js';
 import { InflightCounters, type Lease } from './inflight.js';
 import type { BackendSelection, BackendSelectionBuilder, SelectionKey } from './selection/selection.js';
@@ -65,6 +66,7 @@ export class LoadBalancer<S extends BackendSelection> implements BackgroundServi
   readonly #builder: BackendSelectionBuilder<S>;
   #selector: S;
   #lastUpdate: number | undefined;
+  #channel: ServiceChannel | undefined;
 
   /** Pingora's `from_backends`: the selection is built from what `backends` holds now. */
   constructor(builder: BackendSelectionBuilder<S>, backends: Backends) {
@@ -126,12 +128,15 @@ export class LoadBalancer<S extends BackendSelection> implements BackgroundServi
 
   /** Runs discovery; rebuilds the selection when the set changed. Rejects when discovery fails. */
   async update(): Promise<void> {
-    await this.#backends.update((set) => {
-      this.#selector = this.#builder.build(set, { inflight: this.inflight });
-      this.inflight.prune(set);
-    });
+    await this.#backends.update(this.#rebuild);
     this.#lastUpdate = Date.now();
   }
+
+  readonly #rebuild = (set: readonly Backend[]): void => {
+    this.#selector = this.#builder.build(set, { inflight: this.inflight });
+    this.inflight.prune(set);
+    this.#channel?.publish({ backends: set.map((b) => ({ addr: b.addr, weight: b.weight })) }, 'backends');
+  };
 
   /**
    * The first backend the algorithm offers for `key` that is ready (healthy and enabled), trying
@@ -189,7 +194,42 @@ export class LoadBalancer<S extends BackendSelection> implements BackgroundServi
    * then the health check when due, then sleep until the next is due. With neither frequency
    * set (and no discovery TTL) it runs each once and returns. Returns when `shutdown` fires.
    */
-  async start(shutdown: ShutdownWatch): Promise<void> {
+  async start(shutdown: ShutdownWatch, channel?: ServiceChannel): Promise<void> {
+    let off: (() => void) | undefined;
+    if (channel !== undefined) {
+      // Worker processes apply these (see follow); the latest per backend reaches late starters.
+      this.#channel = channel;
+      off = this.#backends.onHealthChange((health) => channel.publish({ health }, `health:${health.key}`));
+      this.#rebuild(this.#backends.getBackends());
+    }
+    try {
+      await this.#loop(shutdown);
+    } finally {
+      off?.();
+      this.#channel = undefined;
+    }
+  }
+
+  /**
+   * The worker side when the server runs worker processes: discovery and health checks run once,
+   * in the main process ({@link start}); this applies the backend sets and health verdicts it
+   * publishes, so every worker selects from the same healthy set. Backends arrive as address and
+   * weight (`ext` does not cross processes). Returns when `shutdown` fires.
+   */
+  async follow(shutdown: ShutdownWatch, channel: ServiceChannel): Promise<void> {
+    const off = channel.subscribe((message) => {
+      const m = message as { health?: HealthUpdate; backends?: Array<{ addr: string; weight: number }> };
+      if (m.health !== undefined) this.#backends.applyHealthUpdate(m.health);
+      else if (m.backends !== undefined) {
+        const backends = m.backends.map((b) => new Backend(b.addr, b.weight));
+        this.#backends.setDiscovered({ backends }, this.#rebuild);
+      }
+    });
+    await shutdown.wait();
+    off();
+  }
+
+  async #loop(shutdown: ShutdownWatch): Promise<void> {
     let now = Date.now();
     let nextUpdate = now;
     let nextCheck = now;

@@ -23,6 +23,8 @@ import type { ServerApp } from './server-app.js';
 import { handleClientError } from './client-error.js';
 import { requestHeadBytes, toOriginForm, withoutH2cUpgrade } from './h1-request-target.js';
 
+/** How long idle keep-alive connections stay open once a graceful shutdown starts. */
+const IDLE_CLOSE_DELAY_MS = 1000;
 /** Settings of the downstream HTTP server (Pingora's `HttpServerOptions` plus node's limits). */
 export interface HttpServerOptions {
   /**
@@ -211,10 +213,17 @@ export class HttpServer implements ServerApp {
     }
     if (this.draining) return;
     this.draining = true;
-    // Idle keep-alive connections close now; busy ones get `Connection: close` on their next
-    // response (see dispatch) and are swept again as they become idle.
-    this.h1.closeIdleConnections();
-    this.drainTimer = setInterval(() => this.h1.closeIdleConnections(), 250);
+    // Busy keep-alive connections get `Connection: close` on their next response (see dispatch).
+    // Idle ones are closed from IDLE_CLOSE_DELAY_MS on, then swept as more become idle: closing an
+    // idle connection at once races a client that is sending its next request on it (it sees a
+    // reset instead of a response), which during an upgrade under load means failed requests. A
+    // client that keeps sending gets its `Connection: close` within the delay.
+    const sweep = () => this.h1.closeIdleConnections();
+    this.drainTimer = setTimeout(() => {
+      sweep();
+      this.drainTimer = setInterval(sweep, 250);
+      this.drainTimer.unref();
+    }, IDLE_CLOSE_DELAY_MS);
     this.drainTimer.unref();
   }
 

@@ -50,7 +50,7 @@ export class ServerConf {
   errorLog: string | undefined = undefined;
   /** `pid_file`: written when daemonized. */
   pidFile = '/tmp/pingora.pid';
-  /** `upgrade_sock`: socket for graceful upgrades (not implemented yet). */
+  /** `upgrade_sock`: where a new process started with `-u` waits for the old one's listening sockets. */
   upgradeSock = '/tmp/pingora_upgrade.sock';
   /** `user`: switch to this user after daemonizing. */
   user: string | undefined = undefined;
@@ -91,7 +91,10 @@ export class ServerConf {
   upstreamDebugSslKeylog = false;
   /** `max_retries`: cap on proxy retries per request. */
   maxRetries = 16;
-  /** `upgrade_sock_connect_accept_max_retries`: parsed; unused, as in Pingora. */
+  /**
+   * `upgrade_sock_connect_accept_max_retries`: how many more times (1 s apart) the new process waits
+   * on `upgrade_sock` and the old one tries to connect to it (Pingora parses it but uses a fixed 5).
+   */
   upgradeSockConnectAcceptMaxRetries = 5;
   /** `max_blocking_threads`: Pingora-only (tokio); no effect here. 0 is rejected. */
   maxBlockingThreads: number | undefined = undefined;

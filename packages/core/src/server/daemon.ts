@@ -9,7 +9,7 @@
  * are listening (0), failed (1), or did not answer within `daemon_ready_timeout_seconds` (1); the
  * report travels over an IPC channel instead of Pingora's SIGUSR1.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../logger.js';
@@ -58,32 +58,53 @@ export function launchDaemon(conf: ServerConf, logger: Logger): Promise<number> 
     child.unref();
     return Promise.resolve(0);
   }
-  return new Promise<number>((resolve) => {
+  return awaitReady(child, conf.daemonReadyTimeoutSeconds * 1000, logger, 'daemon').then((ready) => {
+    if (child.connected) child.disconnect();
+    child.unref();
+    return ready ? 0 : 1;
+  });
+}
+
+/**
+ * Wait for a child started with an IPC channel to report (through {@link notifyLauncher}) that its
+ * services are listening. Resolves false when it reports a failure, exits, cannot start, or stays
+ * silent for `timeoutMs`; each case is logged with `what` naming the child.
+ */
+export function awaitReady(
+  child: ChildProcess,
+  timeoutMs: number,
+  logger: Logger,
+  what: string,
+): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     // Whichever of the events below comes first decides; the rest are detached.
-    const settle = (code: number) => {
+    const settle = (ready: boolean) => {
       clearTimeout(timer);
-      child.removeAllListeners();
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      child.off('error', onError);
       child.on('error', () => {});
-      if (child.connected) child.disconnect();
-      child.unref();
-      resolve(code);
+      resolve(ready);
     };
     const timer = setTimeout(() => {
-      logger.error({ pid: child.pid }, 'daemon did not report ready in time');
-      settle(1);
-    }, conf.daemonReadyTimeoutSeconds * 1000);
-    child.on('message', (m) => {
-      if (m === READY) settle(0);
-      else if (m === FAILED) settle(1);
-    });
-    child.on('exit', (code) => {
-      logger.error({ code }, 'daemon exited before it was ready');
-      settle(1);
-    });
-    child.on('error', (err) => {
-      logger.error({ err }, 'cannot launch the daemon');
-      settle(1);
-    });
+      logger.error({ pid: child.pid }, `${what} did not report ready in time`);
+      settle(false);
+    }, timeoutMs);
+    const onMessage = (m: unknown) => {
+      if (m === READY) settle(true);
+      else if (m === FAILED) settle(false);
+    };
+    const onExit = (code: number | null) => {
+      logger.error({ code }, `${what} exited before it was ready`);
+      settle(false);
+    };
+    const onError = (err: Error) => {
+      logger.error({ err }, `cannot launch the ${what}`);
+      settle(false);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+    child.on('error', onError);
   });
 }
 

@@ -10,39 +10,58 @@ export interface SignalSource {
   off(signal: NodeJS.Signals, listener: () => void): unknown;
 }
 
+/** What the signals do; see {@link installSignalHandlers}. */
+export interface SignalActions {
+  /** SIGTERM (graceful) and SIGINT (fast). */
+  shutdown(graceful: boolean): void;
+  /** SIGQUIT: Pingora's graceful upgrade (send the listening sockets, then terminate gracefully). */
+  quit(): void;
+  /** SIGUSR2: start a successor that inherits the listening sockets, then terminate gracefully. */
+  upgrade?(): void;
+}
+
 /**
- * Map SIGTERM to a graceful shutdown, SIGINT to a fast one, and SIGQUIT (Pingora's graceful
- * upgrade, not implemented yet) to a graceful one with a warning. Returns a function that removes
- * the handlers.
+ * Map SIGTERM to a graceful shutdown, SIGINT to a fast one, SIGQUIT to Pingora's graceful upgrade
+ * and SIGUSR2 to the upgrade by successor. Returns a function that removes the handlers.
  */
 export function installSignalHandlers(
   signals: SignalSource,
   logger: Logger,
-  shutdown: (graceful: boolean) => void,
+  actions: SignalActions,
 ): () => void {
   const handlers: Array<[NodeJS.Signals, () => void]> = [
     [
       'SIGTERM',
       () => {
         logger.info('SIGTERM received, gracefully exiting');
-        shutdown(true);
+        actions.shutdown(true);
       },
     ],
     [
       'SIGINT',
       () => {
         logger.info('SIGINT received, exiting');
-        shutdown(false);
+        actions.shutdown(false);
       },
     ],
     [
       'SIGQUIT',
       () => {
-        logger.warn('SIGQUIT received: graceful upgrade is not available yet, gracefully exiting');
-        shutdown(true);
+        logger.info('SIGQUIT received, sending listening sockets and gracefully exiting');
+        actions.quit();
       },
     ],
   ];
+  const upgrade = actions.upgrade;
+  if (upgrade !== undefined) {
+    handlers.push([
+      'SIGUSR2',
+      () => {
+        logger.info('SIGUSR2 received, starting a successor');
+        upgrade();
+      },
+    ]);
+  }
   for (const [sig, fn] of handlers) signals.on(sig, fn);
   return () => {
     for (const [sig, fn] of handlers) signals.off(sig, fn);

@@ -9,9 +9,31 @@ import { defaultLogger, type Logger } from '../logger.js';
 import type { ShutdownWatch } from '../server/shutdown.js';
 import type { ServerService } from './service.js';
 
-/** A long-running task. `start` should return (or resolve) once `shutdown` fires. */
+/**
+ * How a background task talks to the other processes of a server run with worker processes
+ * (`threads` > 1): the task runs once, in the main process, and publishes what the workers need.
+ */
+export interface ServiceChannel {
+  /**
+   * Send `message` (structured-clone safe) to the workers. With `retainKey`, the latest message per
+   * key is also replayed to workers that start later (a replaced worker).
+   */
+  publish(message: unknown, retainKey?: string): void;
+  /** Receive what the task publishes (in workers). Returns an unsubscribe function. */
+  subscribe(listener: (message: unknown) => void): () => void;
+}
+
+/**
+ * A long-running task. `start` should return (or resolve) once `shutdown` fires.
+ *
+ * With worker processes, `start` runs once per server, in the main process, with a
+ * {@link ServiceChannel}; each worker runs `follow` instead (when defined) to apply what `start`
+ * publishes. Without workers, `start` runs in the one process and gets no channel.
+ */
 export interface BackgroundService {
-  start(shutdown: ShutdownWatch): Promise<void> | void;
+  start(shutdown: ShutdownWatch, channel?: ServiceChannel): Promise<void> | void;
+  /** Worker side of a task that runs in the main process; see {@link ServiceChannel}. */
+  follow?(shutdown: ShutdownWatch, channel: ServiceChannel): Promise<void> | void;
 }
 
 /**
@@ -28,6 +50,8 @@ export class GenBackgroundService<T extends BackgroundService = BackgroundServic
   #logger: Logger | undefined;
   #running: Promise<void> | undefined;
   #done = false;
+  #channel: ServiceChannel | undefined;
+  #follower = false;
 
   constructor(name: string, task: T, logger?: Logger) {
     this.name = `BG ${name}`;
@@ -38,6 +62,15 @@ export class GenBackgroundService<T extends BackgroundService = BackgroundServic
   /** The task object (Pingora's `task()`), e.g. to share a health-checked backend list. */
   task(): T {
     return this.#task;
+  }
+
+  /**
+   * Called by a `Server` running worker processes before `start`: in the main process the task
+   * runs with `channel`; in a worker (`follower`) its `follow` runs instead, or nothing.
+   */
+  useChannel(channel: ServiceChannel, follower: boolean): void {
+    this.#channel = channel;
+    this.#follower = follower;
   }
 
   /** Whether the task has returned (or failed). */
@@ -53,7 +86,10 @@ export class GenBackgroundService<T extends BackgroundService = BackgroundServic
     const failed = (err: unknown) => log.error({ err }, 'background service failed');
     let result: Promise<void> | void;
     try {
-      result = this.#task.start(shutdown);
+      const channel = this.#channel;
+      if (channel === undefined) result = this.#task.start(shutdown);
+      else if (!this.#follower) result = this.#task.start(shutdown, channel);
+      else result = this.#task.follow?.(shutdown, channel);
     } catch (err) {
       failed(err);
       result = undefined;

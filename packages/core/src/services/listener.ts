@@ -9,6 +9,8 @@ import { ErrorType, PingoraError } from '@pingora-ts/error';
 import type { TlsSettings } from '@pingora-ts/tls-openssl';
 import { describeOsError, lineError } from '../error-text.js';
 import type { Logger } from '../logger.js';
+import { listenFds } from '../server/listen-fds.js';
+import { listeningFd } from '../server/upgrade/fd-passing.js';
 
 /**
  * Options for accepted TCP sockets and their listening socket (Pingora's `TcpSocketOptions`,
@@ -118,7 +120,7 @@ export function describeListener(cfg: ListenerConfig): string {
   return cfg.kind === 'tcp' ? cfg.addr : cfg.path;
 }
 
-function listenOnce(server: net.Server, options: net.ListenOptions): Promise<void> {
+function listenOnce(server: net.Server, options: net.ListenOptions, backlog?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => {
       server.off('listening', onListening);
@@ -130,7 +132,8 @@ function listenOnce(server: net.Server, options: net.ListenOptions): Promise<voi
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen(options);
+    if (backlog === undefined) server.listen(options);
+    else server.listen(options, backlog);
   });
 }
 
@@ -217,13 +220,50 @@ export async function openListener(
     onConnection,
   );
   try {
-    await bindListener(server, cfg, retry, sleep);
+    const inherited = listenFds.claim(addr);
+    if (inherited !== undefined) await adopt(server, cfg, inherited);
+    else {
+      await bindListener(server, cfg, retry, sleep);
+      const fd = fdOf(server);
+      if (fd !== undefined) listenFds.add(addr, fd);
+    }
   } catch (err) {
     server.close();
     throw err;
   }
+  const fd = fdOf(server);
+  if (fd !== undefined) server.once('close', () => listenFds.deleteFd(fd));
   server.on('error', (err) => logger.error({ err, addr }, 'accept failed; still accepting'));
   return server;
+}
+
+/**
+ * Listen on a socket another process bound (a worker's main process, the server this one
+ * replaces): nothing is bound, so no connection is refused during the hand-over.
+ */
+async function adopt(server: net.Server, cfg: ListenerConfig, fd: number): Promise<void> {
+  try {
+    const backlog = cfg.kind === 'tcp' ? (cfg.options?.backlog ?? 65535) : undefined;
+    // Node reads an fd handle's backlog from the second argument only.
+    await listenOnce(server, { fd } as net.ListenOptions, backlog);
+    if (cfg.kind === 'uds') chmodSync(cfg.path, cfg.mode ?? 0o666);
+  } catch (err) {
+    throw lineError(
+      ErrorType.BindError,
+      `cannot listen on inherited socket ${describeListener(cfg)} (fd ${fd}): ${describeOsError(err)}`,
+      err,
+    );
+  }
+}
+
+// Where the platform hides a listening socket's fd, the socket cannot be handed over: it is
+// simply not recorded for upgrades.
+function fdOf(server: net.Server): number | undefined {
+  try {
+    return listeningFd(server);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where `server` is bound, or undefined when it is not listening. */

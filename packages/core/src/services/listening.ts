@@ -13,7 +13,9 @@ import { TlsSettings } from '@pingora-ts/tls-openssl';
 import type { ServerApp } from '../apps/server-app.js';
 import { defaultLogger, type Logger, levelEnabled } from '../logger.js';
 import { noteUnixPath } from '../socket-addr.js';
+import { listenFds } from '../server/listen-fds.js';
 import type { ShutdownWatch } from '../server/shutdown.js';
+import { closeServerKeepingPath } from '../server/upgrade/fd-passing.js';
 import {
   type BindRetry,
   boundAddress,
@@ -268,7 +270,10 @@ export class Service<A extends ServerApp = ServerApp> implements ServerService {
   }
 
   async #stop(graceful: boolean, gracePeriodMs: number): Promise<void> {
-    for (const { server } of this.#endpoints) server.close();
+    for (const { cfg, server } of this.#endpoints) {
+      if (cfg.kind === 'uds' && listenFds.handedOver) closeServerKeepingPath(server);
+      else server.close();
+    }
     this.#endpoints.length = 0;
     const tracker = this.#tracker;
     this.#logger.info({ graceful, open: tracker.sockets.size }, 'stopped accepting');
