@@ -19,6 +19,12 @@ import type { WritePermit } from '@pingora-ts/cache';
 import { isPingoraError, type PingoraError } from '@pingora-ts/error';
 import { type CacheOwner, ProxyCache } from './cache/proxy-cache.js';
 import { SubrequestSession } from './cache/subrequest-session.js';
+import {
+  publishRequestEnd,
+  publishRequestStart,
+  requestEndChannel,
+  requestStartChannel,
+} from './diagnostics.js';
 import { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-to-proxy.js';
 import { compilePhases, describeFailure, isPromise, type Phases, phaseError } from './phases.js';
 import type { ProxyHttp } from './proxy-http.js';
@@ -148,6 +154,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
     // The phase running now, named in the error log if it throws (a constant string: no cost).
     let phase = 'newCtx';
     let mods: HttpModuleCtx | undefined;
+    if (requestStartChannel.hasSubscribers) publishRequestStart(session);
     try {
       // No registered module: nothing is built or run for the request.
       if (!this.downstreamModules.isEmpty) {
@@ -225,6 +232,7 @@ export class HttpProxy<Ctx = unknown> implements HttpServerApp, AttemptOwner<Ctx
     }
     if (error !== undefined) await this.handleError(session, ctx, error);
     if (mods !== undefined || session.upstreamCompressionCtx !== undefined) this.responseDone(session);
+    if (requestEndChannel.hasSubscribers) publishRequestEnd(session, error);
     if (p.logging !== null) {
       try {
         const r = p.logging(session, error, ctx);

@@ -6,7 +6,8 @@
  * `upstreamRequestFilter` to rewrite what goes upstream, `responseFilter` and body filters to
  * rewrite what comes back, `failToConnect`/`errorWhileProxy` to decide retries, `logging` for
  * access logs (`accessLog` writes one line per request, with upstream timing). Bodies stream
- * with backpressure both ways; upgrades (WebSocket) become raw tunnels.
+ * with backpressure both ways; upgrades (WebSocket) become raw tunnels. Requests and upstream
+ * attempts are published on `node:diagnostics_channel` ({@link PROXY_CHANNELS}) for tracing.
  *
  * @example
  * ```ts
@@ -43,3 +44,16 @@ export { CLIENT_CLOSED_REQUEST, defaultFailToProxy, errorStatus } from './fail-t
 export { defaultErrorWhileProxy } from './fail-to-proxy.js';
 export { TrustedProxies, clientIp, setForwardedHeaders } from './forwarded.js';
 export type { ForwardedOptions } from './forwarded.js';
+export { PROXY_CHANNELS, subscribeProxyDiagnostics } from './diagnostics.js';
+export type {
+  ProxyDiagnosticsHandlers,
+  ProxyRequestEndMessage,
+  ProxyRequestStartMessage,
+  ProxyUpstreamConnectedMessage,
+  ProxyUpstreamEndMessage,
+  ProxyUpstreamErrorMessage,
+  ProxyUpstreamHeadersMessage,
+  ProxyUpstreamMessage,
+  ProxyUpstreamRequestMessage,
+  ProxyUpstreamStartMessage,
+} from './diagnostics.js';

@@ -19,6 +19,19 @@ import { upstreamRequestFilter as cacheUpstreamRequestFilter } from '@pingora-ts
 import { BodyStreamStage, type StageOwner } from './body-stream.js';
 import { CacheMissTee, fillsCache } from './cache/miss-tee.js';
 import type { ProxyCache } from './cache/proxy-cache.js';
+import {
+  publishUpstreamConnected,
+  publishUpstreamHeaders,
+  publishUpstreamOver,
+  publishUpstreamRequest,
+  publishUpstreamStart,
+  upstreamConnectedChannel,
+  upstreamEndChannel,
+  upstreamErrorChannel,
+  upstreamHeadersChannel,
+  upstreamRequestChannel,
+  upstreamStartChannel,
+} from './diagnostics.js';
 import { defaultErrorWhileProxy } from './fail-to-proxy.js';
 import { isPromise, type Phases, phaseError } from './phases.js';
 import type { ProxyResponseHandler, ResponseController } from './response-handler.js';
@@ -71,6 +84,8 @@ export class UpstreamAttempt<Ctx>
   private forCache = false;
   // The client left before the response head of a cache fill: the fill goes on without it.
   private orphaned: PingoraError | undefined = undefined;
+  // upstream:end or upstream:error was published (once per attempt, whichever ending comes first).
+  private upstreamOverPublished = false;
 
   constructor(
     private readonly owner: AttemptOwner<Ctx>,
@@ -106,6 +121,7 @@ export class UpstreamAttempt<Ctx>
     this.peer = peer;
     this.session.upstreamPeer = peer;
     this.session.beginUpstream();
+    if (upstreamStartChannel.hasSubscribers) publishUpstreamStart(this.session, peer);
     const conn = this.owner.connector.reusedHttpSession(peer);
     if (conn === undefined) return this.connectThenSend();
     return this.send(conn, true);
@@ -124,9 +140,10 @@ export class UpstreamAttempt<Ctx>
         try {
           err = f(s, this.peer, this.ctx, err);
         } catch (e2) {
-          return phaseError(e2, 'failToConnect');
+          err = phaseError(e2, 'failToConnect');
         }
       }
+      this.upstreamOver(err, 'connect');
       return err;
     }
     return this.send(conn, false);
@@ -142,6 +159,7 @@ export class UpstreamAttempt<Ctx>
       s.upstreamConnectTime = t.connect;
       s.upstreamTlsTime = t.tlsHandshake;
     }
+    if (upstreamConnectedChannel.hasSubscribers) publishUpstreamConnected(s, this.peer, conn.httpVersion);
     const p = this.phases;
     if (p.connectedToUpstream !== null || p.upstreamRequestFilter !== null) return this.sendAfterPhases();
     return this.start(undefined);
@@ -166,7 +184,9 @@ export class UpstreamAttempt<Ctx>
       }
     } catch (e) {
       this.conn.destroy();
-      return phaseError(e, phase);
+      const err = phaseError(e, phase);
+      this.upstreamOver(err, 'request');
+      return err;
     }
     return this.start(up);
   }
@@ -188,6 +208,7 @@ export class UpstreamAttempt<Ctx>
         s.upstreamCompressionCtx?.requestHeaderFilter(up);
         const framing = bodyMode(this.phases, s, up);
         this.headRequest = up.method === 'HEAD';
+        if (upstreamRequestChannel.hasSubscribers) publishUpstreamRequest(s, this.peer, up);
         s.downstream.onClientGone(this.onClientGone);
         // PeerOptions carries readTimeout/writeTimeout itself: no timeouts object per attempt.
         this.conn.sendRequest(up, this, framing, this.peer.options);
@@ -199,7 +220,9 @@ export class UpstreamAttempt<Ctx>
       } catch (e) {
         this.conn.destroy();
         this.settled = true;
-        resolve(toError(e, 'upstream request phase failed'));
+        const err = toError(e, 'upstream request phase failed');
+        this.upstreamOver(err, 'request');
+        resolve(err);
       }
     });
   }
@@ -219,6 +242,7 @@ export class UpstreamAttempt<Ctx>
     const t = this.conn.timing;
     if (t.firstByte !== 0) s.upstreamFirstByte = t.firstByte - t.requestSent;
     resp.stripHopByHop(head.upgrade ? KEEP_UPGRADE : undefined);
+    if (upstreamHeadersChannel.hasSubscribers) publishUpstreamHeaders(s, this.peer, resp);
     const noBody = head.body === 'none';
     // Only the HTTP/1.1 parser reports the end in the same call as the chunk that completes the
     // length. An HTTP/2 stream ends in a later event, or never (an origin that forgets END_STREAM):
@@ -378,6 +402,7 @@ export class UpstreamAttempt<Ctx>
     if (this.released) return;
     this.released = true;
     this.owner.connector.releaseHttpSession(this.conn, this.peer);
+    this.upstreamOver(undefined, 'request');
   }
 
   onError(error: PingoraError): void {
@@ -488,6 +513,14 @@ export class UpstreamAttempt<Ctx>
     this.settle(e);
   }
 
+  // The upstream's part of the attempt is over: one upstream:end or upstream:error per attempt.
+  private upstreamOver(error: PingoraError | undefined, stage: 'connect' | 'request'): void {
+    if (this.upstreamOverPublished) return;
+    this.upstreamOverPublished = true;
+    if (upstreamEndChannel.hasSubscribers || upstreamErrorChannel.hasSubscribers)
+      publishUpstreamOver(this.session, this.peer, error, stage);
+  }
+
   private settle(error: PingoraError | undefined): void {
     if (this.settled) return;
     this.settled = true;
@@ -497,6 +530,8 @@ export class UpstreamAttempt<Ctx>
     }
     const s = this.session;
     if (s.upstreamTotal < 0) s.upstreamTotal = performance.now() - s.upstreamStart;
+    // A failure once the upstream's part was over (the response was received) is not the upstream's.
+    if (!this.released) this.upstreamOver(error, 'request');
     s.bodyIfUsed?.detach();
     this.done(error);
   }
