@@ -2,7 +2,7 @@
  * Shared by the upgrade tests: a fixture server per generation, its `SERVING` lines, continuous
  * load, and the check that a new generation answers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@pingora-ts/test-utils';
@@ -53,7 +53,12 @@ export function serving(text: string): Array<{ pid: number; port: number }> {
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // An exited orphan may linger as a zombie when the container's init does not reap it.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

@@ -3,7 +3,7 @@
  * listening socket; the background task runs once, in the main process, and what it publishes
  * reaches every worker, including a worker started later to replace one that died.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@pingora-ts/test-utils';
@@ -53,7 +53,12 @@ function follows(f: Fixture): Array<{ pid: number; from: number }> {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // An exited orphan may linger as a zombie when the container's init does not reap it.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -128,5 +133,29 @@ describe('threads: 2 (worker processes)', () => {
     expect(serving(f)).toEqual([]);
     holder.child.kill('SIGTERM');
     await holder.exited;
+  });
+
+  it('daemon: the launcher returns once the workers serve; pid_file holds the main pid; output goes to error_log', async () => {
+    const pidFile = join(dir, 'd.pid');
+    const errorLog = join(dir, 'd.log');
+    const path = join(dir, 'daemon.yaml');
+    writeFileSync(
+      path,
+      `version: 1\nthreads: 2\ndaemon: true\ndaemon_wait_for_ready: true\npid_file: ${pidFile}\nerror_log: ${errorLog}\ngrace_period_seconds: 5\n`,
+    );
+    const launcher = run(['-c', path]);
+    expect((await launcher.exited).code).toBe(0);
+    const main = Number(readFileSync(pidFile, 'utf8'));
+    expect(alive(main)).toBe(true);
+    const log = () => readFileSync(errorLog, 'utf8');
+    const workers = [...log().matchAll(/SERVING (\d+) (\d+)/g)].map((m) => Number(m[1]));
+    expect(workers).toHaveLength(2);
+    expect(workers).not.toContain(main);
+    process.kill(main, 'SIGTERM');
+    await waitFor(() => !alive(main) && workers.every((w) => !alive(w)), {
+      timeout: 30_000,
+      message: 'the daemon and its workers to exit',
+    });
+    expect(log()).toMatch(/All services stopped, exiting/);
   });
 });
