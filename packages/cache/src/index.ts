@@ -5,7 +5,8 @@
  * will use. Cache keys hashed as Pingora hashes them (BLAKE2b-128), cache metadata with a
  * versioned binary form, RFC 9111 `Cache-Control` parsing and Pingora's cacheability and freshness
  * rules, a byte-bounded in-memory storage whose assets can be read while they are still being
- * written, eviction managers (LRU and TinyUFO) that survive a restart, the cache lock that lets one
+ * written, a disk storage shared by the worker processes of one machine (with a cache lock across
+ * them), eviction managers (LRU and TinyUFO) that survive a restart, the cache lock that lets one
  * request fetch a missing asset while the others wait (stampede protection), and the predictor that
  * remembers uncacheable keys.
  *
@@ -59,6 +60,10 @@ export type {
 export { ERR_RESPONSE_TOO_LARGE } from './storage/storage.js';
 export { DEFAULT_META_SIZE, MemoryStorage } from './storage/memory.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
+export { DISK_FORMAT_VERSION, DiskStorage } from './storage/disk/index.js';
+export type { DiskStorageOptions } from './storage/disk/index.js';
+export { FileCacheLock } from './lock/file-lock.js';
+export type { FileCacheLockOptions } from './lock/file-lock.js';
 export type { EvictionEntry, EvictionManager } from './eviction/eviction.js';
 export { LruEvictionManager } from './eviction/lru.js';
 export type { LruEvictionOptions } from './eviction/lru.js';
