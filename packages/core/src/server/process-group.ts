@@ -6,6 +6,7 @@
  * worker, tagged so a user's own `process.send` traffic is left alone.
  */
 import type { ChildProcess } from 'node:child_process';
+import { workerIdFromEnv } from './workers.js';
 
 /** `single`: no workers. `main`: the supervisor of workers. `worker`: one of them. */
 export type ProcessRole = 'single' | 'main' | 'worker';
@@ -47,8 +48,10 @@ function isWire(m: unknown): m is Wire {
 
 /** The group implementation; the `Server` switches its role before any service starts. */
 export class ProcessGroupState implements ProcessGroup {
-  role: ProcessRole = 'single';
-  workerId: number | undefined;
+  // A worker knows it is one from the start (its environment says so), so code that runs before
+  // `runForever()` can tell; the main process learns its role when the server starts.
+  workerId: number | undefined = workerIdFromEnv();
+  role: ProcessRole = this.workerId === undefined ? 'single' : 'worker';
   readonly #subs = new Map<string, Set<(message: unknown) => void>>();
   readonly #answerers = new Map<string, (payload: unknown) => unknown>();
   readonly #workers = new Map<number, ChildProcess>();
