@@ -66,6 +66,8 @@ export { FileCacheLock } from './lock/file-lock.js';
 export type { FileCacheLockOptions } from './lock/file-lock.js';
 export type { EvictionEntry, EvictionManager } from './eviction/eviction.js';
 export { LruEvictionManager } from './eviction/lru.js';
+export { SharedEvictionManager } from './eviction/shared.js';
+export type { EvictionGroup, SharedEvictionOptions } from './eviction/shared.js';
 export type { LruEvictionOptions } from './eviction/lru.js';
 export { TinyUfoEvictionManager } from './eviction/tinyufo.js';
 export type { TinyUfoEvictionOptions } from './eviction/tinyufo.js';

@@ -101,6 +101,9 @@ export class DiskStorage<M> implements Storage<M> {
       throw new RangeError(`disk cache: saveIntervalMs must be >= 0, got ${this.saveIntervalMs}`);
     }
     this.sink = { commit: (write) => this.commit(write), discard: (write) => this.forget(write) };
+    // A manager shared by worker processes reports evictions decided for another worker's writes.
+    const shared = this.eviction as { onEvict?: (listener: (keys: StorageKey[]) => void) => unknown };
+    if (typeof shared.onEvict === 'function') shared.onEvict((keys) => void this.evict(keys));
   }
 
   /**
