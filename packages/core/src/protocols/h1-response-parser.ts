@@ -8,6 +8,7 @@
  * each head into a `ResponseHeader` and the protocol-neutral facts of upstream-session.ts.
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
+import { trimOws } from './h1-syntax.js';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
@@ -413,14 +414,6 @@ function checkStatusLinePrefix(buf: Buffer, off: number): void {
   }
   const lf = buf.indexOf(0x0a, off);
   if (lf >= 0 && !STATUS_LINE.test(buf.toString('latin1', off, lf + 1))) throw invalid('invalid status line');
-}
-
-function trimOws(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && (s.charCodeAt(a) === 0x20 || s.charCodeAt(a) === 0x09)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === 0x20 || s.charCodeAt(b - 1) === 0x09)) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 // A Content-Length value: digits, or a list of identical digit strings ("5, 5").
