@@ -1,35 +1,14 @@
-import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { HttpPeer } from '@pingora-ts/core';
-import type { ProxyHttp } from '@pingora-ts/proxy';
+import { accessLogRecord, type ProxyHttp } from '@pingora-ts/proxy';
 import { closeAll, deadPort, request, waitFor } from '@pingora-ts/test-utils';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyMetrics, withProxyMetrics } from '../src/index.js';
 import { startMetrics, startOrigin, startProxy } from './helpers.js';
+import { scrape } from './scrape.js';
 
 afterEach(closeAll);
-
-interface Scrape {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-// The raw bytes, so a gzipped body can be checked as gzip rather than as text.
-function scrape(port: number, headers: Record<string, string> = {}): Promise<Scrape> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`http://127.0.0.1:${port}/any/path`, { agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
 
 async function value(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   // A histogram's `_count` series lives under the histogram's own name.
@@ -156,6 +135,42 @@ describe('ProxyMetrics', () => {
         message: 'a pooled upstream connection reused',
       },
     );
+  });
+
+  it('counts the same from the session as from an access-log record', async () => {
+    const direct = new ProxyMetrics({ registry: new Registry() });
+    const fromRecord = new ProxyMetrics({ registry: new Registry() });
+    const origin = await startOrigin((_req, res) => res.end('ok'));
+    const dead = await deadPort();
+    let logged = 0;
+    const inner: ProxyHttp<{ tries: number }> = {
+      newCtx: () => ({ tries: 0 }),
+      upstreamPeer: (session, ctx) =>
+        session.reqHeader().uri === '/retry' && ctx.tries++ === 0
+          ? new HttpPeer(`127.0.0.1:${dead}`, false, '')
+          : session.reqHeader().uri === '/dead'
+            ? new HttpPeer(`127.0.0.1:${dead}`, false, '')
+            : origin.peer(),
+      failToConnect: (session, _peer, ctx, error) => {
+        if (session.reqHeader().uri === '/retry' && ctx.tries === 1) error.setRetry(true);
+        return error;
+      },
+      logging(session, error) {
+        direct.observe(session, error);
+        fromRecord.observeRecord(accessLogRecord(session, error), session.reqHeader().version);
+        logged++;
+      },
+    };
+    const url = await startProxy(inner);
+    for (const path of ['/', '/', '/dead', '/retry']) await request(url(path));
+    await waitFor(() => logged === 4, { message: 'four requests logged' });
+    // Durations are read at slightly different moments; every count must match.
+    const counts = async (m: ProxyMetrics) =>
+      (await m.registry.metrics()).split('\n').filter((l) => /_count|_total/.test(l) && !l.startsWith('#'));
+    const seen = await counts(direct);
+    expect(seen).toEqual(await counts(fromRecord));
+    expect(seen).toContain('pingora_retries_total 1');
+    expect(seen).toContain('pingora_upstream_first_byte_duration_seconds_count 3');
   });
 
   it('shares metrics between two instances on one registry', async () => {
