@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@pingora-ts/test-utils';
+import { processAlive, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect, readUntilClose, refused, roundTrip } from './helpers.js';
 import { type Fixture, runFixture, untilOutput } from './subprocess.js';
@@ -24,20 +24,6 @@ afterAll(() => {
 });
 
 const run = (args: string[]): Fixture => runFixture('echo-server.ts', args);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An exited daemon may linger as a zombie when the container's init does not reap orphans.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 describe('SIGTERM on a running server (subprocess)', () => {
   it('stops accepting, lets the open connection finish, then exits 0', async () => {
@@ -113,7 +99,7 @@ describe('daemon mode (subprocess)', () => {
     const pid = Number(readFileSync(pidFile, 'utf8'));
     daemons.push(pid);
     expect(pid).not.toBe(launcher.child.pid);
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     expect(readFileSync(`${pidFile}.old`, 'utf8')).toBe('12345');
     // Ready was reported after the services started, so the port line is already in the log.
     const port = Number(/PORT (\d+)/.exec(readFileSync(errorLog, 'utf8'))?.[1]);
@@ -123,7 +109,7 @@ describe('daemon mode (subprocess)', () => {
     await readUntilClose(c);
     process.kill(pid, 'SIGTERM');
     // Not a timing assertion: a bounded wait for another process to exit.
-    await waitFor(() => !alive(pid), { interval: 20, message: `daemon ${pid} to exit` });
+    await waitFor(() => !processAlive(pid), { interval: 20, message: `daemon ${pid} to exit` });
     expect(readFileSync(errorLog, 'utf8')).toContain('All services stopped, exiting');
   });
 
@@ -176,7 +162,7 @@ describe('daemon mode (subprocess)', () => {
       expect(await roundTrip(c, 'as nobody')).toBe('as nobody');
       c.destroy();
       process.kill(pid, 'SIGTERM');
-      await waitFor(() => !alive(pid), { interval: 20, message: `daemon ${pid} to exit` });
+      await waitFor(() => !processAlive(pid), { interval: 20, message: `daemon ${pid} to exit` });
     },
   );
 });

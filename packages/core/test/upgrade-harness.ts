@@ -2,10 +2,10 @@
  * Shared by the upgrade tests: a fixture server per generation, its `SERVING` lines, continuous
  * load, and the check that a new generation answers.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@pingora-ts/test-utils';
+import { processAlive, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, expect } from 'vitest';
 import type { Load } from './load.js';
 import { type Fixture, runFixture } from './subprocess.js';
@@ -50,20 +50,6 @@ export function serving(text: string): Array<{ pid: number; port: number }> {
   return [...text.matchAll(/SERVING (\d+) (\d+)/g)].map((m) => ({ pid: Number(m[1]), port: Number(m[2]) }));
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An exited orphan may linger as a zombie when the container's init does not reap it.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 export async function slow(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/slow?ms=3000`, { headers: { connection: 'close' } });
   return `${res.status} ${await res.text()}`;
@@ -104,5 +90,5 @@ export async function finish(load: Load, lastMain: number, dump: () => string): 
   if (load.failures.length > 0) console.log(dump());
   expect(load.failures).toEqual([]);
   process.kill(lastMain, 'SIGTERM');
-  await waitFor(() => !alive(lastMain), { timeout: 30_000, message: 'the last server to exit' });
+  await waitFor(() => !processAlive(lastMain), { timeout: 30_000, message: 'the last server to exit' });
 }

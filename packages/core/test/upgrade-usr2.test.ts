@@ -5,10 +5,10 @@
  * request in flight on the first server completes; the time from the new server listening to its
  * first answer is printed.
  */
-import { waitFor } from '@pingora-ts/test-utils';
+import { processAlive, waitFor } from '@pingora-ts/test-utils';
 import { describe, expect, it } from 'vitest';
 import { startLoad } from './load.js';
-import { alive, conf, finish, nextGeneration, pids, run, serving, slow } from './upgrade-harness.js';
+import { conf, finish, nextGeneration, pids, run, serving, slow } from './upgrade-harness.js';
 
 describe('SIGUSR2: the server starts its successor', () => {
   for (const threads of [1, 2]) {
@@ -35,7 +35,7 @@ describe('SIGUSR2: the server starts its successor', () => {
         const old = main;
         main = successors[round - 1]!;
         pids.add(main);
-        await waitFor(() => !alive(old), { timeout: 30_000, message: `old server ${old} to exit` });
+        await waitFor(() => !processAlive(old), { timeout: 30_000, message: `old server ${old} to exit` });
       }
       // Served to the end by the first generation, which had stopped accepting long before.
       const [status, , pid] = (await inFlight).split(' ');

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@pingora-ts/test-utils';
+import { processAlive, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { refused } from './helpers.js';
 import { startLoad } from './load.js';
@@ -50,20 +50,6 @@ function follows(f: Fixture): Array<{ pid: number; from: number }> {
   }));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // An exited orphan may linger as a zombie when the container's init does not reap it.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 describe('threads: 2 (worker processes)', () => {
   it('two workers serve one port; the background task runs once, in the main process, and reaches both', async () => {
     const f = run(['-c', conf('two', 2)]);
@@ -91,7 +77,7 @@ describe('threads: 2 (worker processes)', () => {
     f.child.kill('SIGTERM');
     expect(await exited).toBe(0);
     for (const w of workers)
-      await waitFor(() => !alive(w.pid), { timeout: 20_000, message: `worker ${w.pid} gone` });
+      await waitFor(() => !processAlive(w.pid), { timeout: 20_000, message: `worker ${w.pid} gone` });
     expect(await refused(workers[0]!.port)).toBe(true);
   });
 
@@ -146,13 +132,13 @@ describe('threads: 2 (worker processes)', () => {
     const launcher = run(['-c', path]);
     expect((await launcher.exited).code).toBe(0);
     const main = Number(readFileSync(pidFile, 'utf8'));
-    expect(alive(main)).toBe(true);
+    expect(processAlive(main)).toBe(true);
     const log = () => readFileSync(errorLog, 'utf8');
     const workers = [...log().matchAll(/SERVING (\d+) (\d+)/g)].map((m) => Number(m[1]));
     expect(workers).toHaveLength(2);
     expect(workers).not.toContain(main);
     process.kill(main, 'SIGTERM');
-    await waitFor(() => !alive(main) && workers.every((w) => !alive(w)), {
+    await waitFor(() => !processAlive(main) && workers.every((w) => !processAlive(w)), {
       timeout: 30_000,
       message: 'the daemon and its workers to exit',
     });

@@ -3,14 +3,14 @@
  * server, in the main process, however many workers serve, and every worker applies the verdicts.
  * Observable from the origin: with `threads: 4`, every check comes from the main process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@pingora-ts/test-utils';
+import { spawnTsFixture, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'pingora-lb-workers-'));
@@ -33,11 +33,10 @@ it('threads: 4 — one health checker (the main process); a flip reaches all fou
   const conf = join(dir, 'conf.yaml');
   writeFileSync(conf, 'version: 1\nthreads: 4\ngrace_period_seconds: 5\n');
   const script = fileURLToPath(new URL('./fixtures/lb-workers.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@pingora-ts/source', script, '-c', conf, '--', originAddr],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PINGORA_LOG_LEVEL: 'warn' } },
-  );
+  const child = spawnTsFixture(script, ['-c', conf, '--', originAddr], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PINGORA_LOG_LEVEL: 'warn' },
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => {

@@ -3,14 +3,14 @@
  * workers) serving a proxy with default metrics and the scrape endpoint. One scrape, whichever
  * worker answers it, shows all three processes and every request the proxy served.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@pingora-ts/test-utils';
+import { spawnTsFixture, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'pingora-metrics-workers-'));
@@ -47,20 +47,10 @@ it('threads: 2 — one scrape shows the main process and both workers, and every
   const conf = join(dir, 'conf.yaml');
   writeFileSync(conf, 'version: 1\nthreads: 2\ngrace_period_seconds: 5\n');
   const script = fileURLToPath(new URL('./fixtures/server-workers.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=@pingora-ts/source',
-      script,
-      '-c',
-      conf,
-      '--',
-      String((origin.address() as AddressInfo).port),
-    ],
-    { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, PINGORA_LOG_LEVEL: 'warn' } },
-  );
+  const child = spawnTsFixture(script, ['-c', conf, '--', String((origin.address() as AddressInfo).port)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: { PINGORA_LOG_LEVEL: 'warn' },
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => {

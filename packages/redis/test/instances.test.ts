@@ -3,11 +3,11 @@
  * sharing one Redis. A fill through one is a hit through the others; a stampede spread over all
  * three reaches the origin once; a rate limit of N per second holds across the three together.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@pingora-ts/test-utils';
+import { spawnTsFixture, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAvailable, TestRedis } from './redis-server.js';
 
@@ -20,20 +20,10 @@ let ports: number[] = [];
 
 function instance(redisPort: number, originPort: number, prefix: string): Promise<number> {
   const script = fileURLToPath(new URL('./fixtures/instance.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=@pingora-ts/source',
-      script,
-      String(redisPort),
-      String(originPort),
-      prefix,
-      String(LIMIT),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PINGORA_LOG_LEVEL: 'warn' } },
-  );
+  const child = spawnTsFixture(script, [String(redisPort), String(originPort), prefix, String(LIMIT)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PINGORA_LOG_LEVEL: 'warn' },
+  });
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {

@@ -12,16 +12,18 @@ beforeAll(async () => {
 });
 afterAll(async () => redis?.close());
 
-const T0 = 1_800_000_000_000; // a window boundary for 1 s windows
+const T0 = 1_800_000_000_000; // a window boundary for 1 s and 60 s windows
 
 describe.runIf(run)('RedisRate', () => {
   it('holds N per window exactly across three instances hammering concurrently', async () => {
+    // Minute windows: the keys live in Redis for real time (about two windows), and a loaded
+    // machine may take seconds for the hammering below.
     let now = T0 + 10;
     const clock = () => now;
     const prefix = `t:${randomBytes(4).toString('hex')}:`;
     const limiters = await Promise.all(
       [0, 1, 2].map(
-        async () => new RedisRate(await redis.readyClient(), { intervalMs: 1000, clock, prefix }),
+        async () => new RedisRate(await redis.readyClient(), { intervalMs: 60_000, clock, prefix }),
       ),
     );
     const LIMIT = 500;
@@ -36,18 +38,18 @@ describe.runIf(run)('RedisRate', () => {
     };
     expect(await hammer()).toBe(LIMIT);
     expect(await limiters[0]!.observe('app-2')).toBe(1);
-    now = T0 + 1000 + 250; // the next window, a quarter in
+    now = T0 + 60_000 + 15_000; // the next window, a quarter in
     expect(await hammer()).toBe(LIMIT);
     expect(await limiters[1]!.rateWith('app-1', (c) => c)).toEqual({
       prevSamples: 3600,
       currSamples: 3600,
-      interval: 1000,
+      interval: 60_000,
       currentIntervalFraction: 0.25,
     });
-    now = T0 + 2000 + 500;
+    now = T0 + 120_000 + 30_000;
     expect(await limiters[2]!.rate('app-1')).toBe(3600);
     expect(await limiters[2]!.rateWith('app-1', PROPORTIONAL_RATE_ESTIMATE_CALC_FN)).toBe(1800);
-    now = T0 + 4000;
+    now = T0 + 240_000;
     expect(await limiters[0]!.rate('app-1')).toBe(0);
   });
 

@@ -6,7 +6,8 @@
  * condition, `waitForEvent` awaits an emitter's event), a cleanup registry
  * (`onClose`, `closeAll`), real-socket origins and clients, a recording logger, the rule for tests
  * that need peer tools (`requirePeer`), an nginx runner, a seeded PRNG (`mulberry32`), a
- * micro-benchmark timer (`nsPerOp`) and a README example runner (`runReadmeExample`). Private: consumed from source by vitest and tsx, never built
+ * micro-benchmark timer (`nsPerOp`), TypeScript fixtures in their own processes (`spawnTsFixture`,
+ * `processAlive`) and a README example runner (`runReadmeExample`). Private: consumed from source by vitest and tsx, never built
  * or published. It depends on no workspace package, so every package can use it without a
  * dependency cycle.
  *
@@ -29,6 +30,7 @@ export { answerWhoCalled, startOrigin, startRawOrigin } from './origins.js';
 export type { CallerSeen, TestOrigin } from './origins.js';
 export { peerInstalled, peersRequired, requirePeer } from './peers.js';
 export { connects, deadPort, freePort, waitForPort } from './ports.js';
+export { processAlive, spawnTsFixture } from './processes.js';
 export type { WaitForPortOptions } from './ports.js';
 export { mulberry32 } from './random.js';
 export { runReadmeExample } from './readme.js';

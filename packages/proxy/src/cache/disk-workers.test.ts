@@ -3,14 +3,14 @@
  * other, a stampede spread over both workers reaches the origin once, and the cache survives a
  * zero-downtime upgrade (SIGUSR2) with its contents: the new generation's workers hit at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@pingora-ts/test-utils';
+import { processAlive, spawnTsFixture, waitFor } from '@pingora-ts/test-utils';
 import { afterAll, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'pingora-disk-workers-'));
@@ -41,19 +41,6 @@ function get(port: number, path: string): Promise<{ status: number; cache: strin
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 interface Running {
   child: ChildProcess;
   serving(): Array<{ pid: number; port: number }>;
@@ -73,11 +60,10 @@ async function startServer(originPort: number, cacheDir: string, maxBytes?: numb
     '127.0.0.1:0',
     ...(maxBytes === undefined ? [] : [String(maxBytes)]),
   ];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@pingora-ts/source', script, '-c', conf, '--', ...rest],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PINGORA_LOG_LEVEL: 'info' } },
-  );
+  const child: ChildProcess = spawnTsFixture(script, ['-c', conf, '--', ...rest], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PINGORA_LOG_LEVEL: 'info' },
+  });
   pids.push(child.pid!);
   let out = '';
   let errText = '';
@@ -157,7 +143,7 @@ it('threads: 2 — fills are shared by the workers, a stampede is fetched once, 
   await waitFor(() => /"successor":\d+/.test(err()), { timeout: 30_000, message: 'the hand-over' });
   const successor = Number(/"successor":(\d+)/.exec(err())![1]);
   pids.push(successor, ...server.serving().map((s) => s.pid));
-  await waitFor(() => !alive(child.pid!), { timeout: 30_000, message: 'the old server to exit' });
+  await waitFor(() => !processAlive(child.pid!), { timeout: 30_000, message: 'the old server to exit' });
   const fresh = server
     .serving()
     .slice(2)
@@ -170,7 +156,7 @@ it('threads: 2 — fills are shared by the workers, a stampede is fetched once, 
   expect(hits.get('/shared')).toBe(1);
 
   process.kill(successor, 'SIGTERM');
-  await waitFor(() => !alive(successor), { timeout: 30_000, message: 'the successor to exit' });
+  await waitFor(() => !processAlive(successor), { timeout: 30_000, message: 'the successor to exit' });
   originServer.close();
 }, 240_000);
 
@@ -192,6 +178,6 @@ it('threads: 2 — one size cap for the whole server: fills through both workers
   // The most recent assets are still hits.
   expect((await get(server.port, '/a11')).cache).toBe('hit');
   server.child.kill('SIGTERM');
-  await waitFor(() => !alive(server.child.pid!), { timeout: 30_000, message: 'the server to exit' });
+  await waitFor(() => !processAlive(server.child.pid!), { timeout: 30_000, message: 'the server to exit' });
   originServer.close();
 }, 240_000);
