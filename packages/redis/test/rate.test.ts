@@ -47,8 +47,8 @@ describe.runIf(run)('RedisRate', () => {
       currentIntervalFraction: 0.25,
     });
     now = T0 + 120_000 + 30_000;
-    expect(await limiters[2]!.rate('app-1')).toBe(3600);
-    expect(await limiters[2]!.rateWith('app-1', PROPORTIONAL_RATE_ESTIMATE_CALC_FN)).toBe(1800);
+    expect(await limiters[2]!.rate('app-1')).toBe(3600 / 60); // per second
+    expect(await limiters[2]!.rateWith('app-1', PROPORTIONAL_RATE_ESTIMATE_CALC_FN)).toBe(1800 / 60);
     now = T0 + 240_000;
     expect(await limiters[0]!.rate('app-1')).toBe(0);
   });
