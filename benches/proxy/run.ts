@@ -24,7 +24,19 @@ const DURATION = Number(process.env.DURATION ?? 8);
 const WARMUP = Number(process.env.WARMUP ?? 3);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
-const ALL = ['direct', 'pingora-ts', 'pingora-ts-lb', 'nginx', 'undici-stream', 'reply-from', 'http-proxy'];
+// raw-net and node-http-raw are measuring sticks (no safety): the Node ceiling beside nginx.
+const ALL = [
+  'direct',
+  'raw-net',
+  'node-http-raw',
+  'pingora-ts',
+  'pingora-ts-raw',
+  'pingora-ts-lb',
+  'nginx',
+  'undici-stream',
+  'reply-from',
+  'http-proxy',
+];
 const TARGETS = (process.env.TARGETS ?? ALL.join(',')).split(',');
 
 interface Target {

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import { defaultLogger, type Logger } from '../logger.js';
+import { H1RawServer } from '../protocols/h1-raw-server.js';
 import { H1ServerSession, type H1SessionOptions } from '../protocols/h1-server-session.js';
 import { H2ServerConnections, sniffH2Preface } from '../protocols/h2-server.js';
 import type { H2ServerSession } from '../protocols/h2-server-session.js';
@@ -25,6 +26,15 @@ import { requestHeadBytes, toOriginForm, withoutH2cUpgrade } from './h1-request-
 
 /** How long idle keep-alive connections stay open once a graceful shutdown starts. */
 const IDLE_CLOSE_DELAY_MS = 1000;
+
+/** The HTTP/1.x engine `PINGORA_TS_H1_ENGINE` asks for (read once), else undefined. */
+const ENV_H1_ENGINE: 'node' | 'pingora' | undefined = (() => {
+  const v = process.env.PINGORA_TS_H1_ENGINE;
+  if (v === undefined || v === '') return undefined;
+  if (v === 'node' || v === 'pingora') return v;
+  throw new Error(`PINGORA_TS_H1_ENGINE must be 'node' or 'pingora', not ${JSON.stringify(v)}`);
+})();
+
 /** Settings of the downstream HTTP server (Pingora's `HttpServerOptions` plus node's limits). */
 export interface HttpServerOptions {
   /**
@@ -71,6 +81,12 @@ export interface HttpServerOptions {
   writeTimeout?: number | null;
   /** Logger for framework log lines. */
   logger?: Logger;
+  /**
+   * What serves HTTP/1.x: `'node'` (default) is node:http; `'pingora'` is the raw-socket session
+   * on pingora-ts's own strict parser (opt-in while it is new; see the README's "HTTP/1.1
+   * engines"). The environment variable `PINGORA_TS_H1_ENGINE` overrides this for a process.
+   */
+  h1Engine?: 'node' | 'pingora';
 }
 
 /** An HTTP application: handles each request through its session (Pingora's `HttpServerApp`). */
@@ -103,6 +119,8 @@ export class HttpServer implements ServerApp {
   /** Downstream HTTP/2 connections. */
   readonly h2: H2ServerConnections;
   readonly logger: Logger;
+  /** The raw-socket HTTP/1.x engine, when `h1Engine` is `'pingora'`. */
+  readonly raw: H1RawServer | undefined;
   private readonly sessionOptions: H1SessionOptions;
   private readonly h2c: boolean;
   private readonly sniffTimeout: number;
@@ -171,6 +189,26 @@ export class HttpServer implements ServerApp {
       const socket = this.socket;
       if (socket != null) self.armHeadTimer(socket);
     };
+    let rawEngine = (ENV_H1_ENGINE ?? options.h1Engine ?? 'node') === 'pingora';
+    if (rawEngine && (options.requestTimeout ?? 0) > 0) {
+      // Not in the raw engine yet: node:http serves this server rather than ignore the limit.
+      this.logger.warn({}, "h1Engine 'pingora' has no requestTimeout yet; serving HTTP/1.x with node:http");
+      rawEngine = false;
+    }
+    this.raw = rawEngine
+      ? new H1RawServer(
+          {
+            sessionOptions: this.sessionOptions,
+            keepaliveMs: options.keepaliveTimeout ?? 60_000,
+            headersTimeout: this.headersTimeout,
+            maxHeaderSize: options.maxHeaderSize ?? 16_384,
+            requestLimit: options.keepaliveRequestLimit,
+            allowConnect: options.allowConnectMethodProxying === true,
+            logger: this.logger,
+          },
+          (session) => this.run(session),
+        )
+      : undefined;
     this.h2 = new H2ServerConnections(this.onH2Stream, {
       sessionOptions: options.h2Options,
       idleTimeoutMs: options.keepaliveTimeout ?? 60_000,
@@ -184,11 +222,11 @@ export class HttpServer implements ServerApp {
     const tlsSocket = stream as TLSSocket;
     if (tlsSocket.encrypted === true) {
       if (tlsSocket.alpnProtocol === 'h2') this.h2.accept(stream);
-      else this.h1.emit('connection', stream);
+      else this.acceptH1(stream);
       return;
     }
     if (!this.h2c) {
-      this.h1.emit('connection', stream);
+      this.acceptH1(stream);
       return;
     }
     // The wait for the first head includes the peek, as it would without h2c.
@@ -199,14 +237,27 @@ export class HttpServer implements ServerApp {
         this.h2.accept(stream);
         return;
       }
-      this.h1.emit('connection', stream);
+      if (this.raw !== undefined) clearHeadTimer(stream);
+      this.acceptH1(stream);
       // The peeked bytes sit in the socket's buffer: flowing again hands them to the parser first.
       stream.resume();
     });
   }
 
+  // The HTTP/1.x engine takes the connection (after any h2c sniff).
+  private acceptH1(stream: Socket): void {
+    const raw = this.raw;
+    if (raw === undefined) {
+      this.h1.emit('connection', stream);
+      return;
+    }
+    if (stream.listenerCount('error') > 0) stream.removeListener('error', acceptErrorGuard);
+    raw.accept(stream);
+  }
+
   onShutdown(graceful: boolean): void {
     this.h2.shutdown(graceful);
+    this.raw?.shutdown(graceful);
     if (!graceful) {
       this.h1.closeAllConnections();
       return;
@@ -229,6 +280,7 @@ export class HttpServer implements ServerApp {
 
   async cleanup(): Promise<void> {
     if (this.drainTimer !== undefined) clearInterval(this.drainTimer);
+    this.raw?.stop();
     clearInterval(
       (this.h1 as unknown as { [k: symbol]: NodeJS.Timeout })[connectionsCheckingInterval(this.h1)],
     );
