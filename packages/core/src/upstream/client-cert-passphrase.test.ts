@@ -102,7 +102,9 @@ describe('upstream client certificate with an encrypted key', () => {
         (x: unknown) => x,
       )) as PingoraError | undefined;
       expect(e?.type).toBe(ErrorType.TLSHandshakeFailure);
-      expect(String(e?.cause)).toMatch(/bad decrypt/);
+      // OpenSSL 3 reports the key it could not decrypt as `bad decrypt` or, depending on what its
+      // decoders tried first (and on errors left on the thread's queue), `DECODER routines::unsupported`.
+      expect(String(e?.cause)).toMatch(/bad decrypt|DECODER routines::unsupported/);
     }
     expect(o.requests()).toBe(0);
   });
