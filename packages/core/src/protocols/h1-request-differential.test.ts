@@ -34,6 +34,21 @@ function values(raw: string[], name: string): string[] {
   return out;
 }
 
+/**
+ * A field `name` whose value has HTAB in it (before more text or at its end). llhttp changed here:
+ * Node 20's stops reading a Connection token at the tab (so `upgrade\t` and `keep-alive\t` count
+ * for nothing) and refuses such a Content-Length; Node 24's trims the tab. We keep Node 20's
+ * reading, the stricter one: no upgrade, no keep-alive, a refusal.
+ */
+function TAB_AFTER_VALUE(name: string): RegExp {
+  return new RegExp(`\\n${name}:[ \\t]*[^ \\t\\r\\n][^\\r\\n]*\\t`, 'i');
+}
+
+/** Our reading differs from a newer llhttp's only by a Connection token cut at a tab (see above). */
+function connectionTab(bytes: string): boolean {
+  return TAB_AFTER_VALUE('connection').test(bytes);
+}
+
 /** What a deliberate difference is checked against: the request llhttp took and we refused. */
 interface Refused {
   /** That request as llhttp parsed it. */
@@ -79,9 +94,10 @@ const STRICTER: ReadonlyArray<{ rejection: RequestRejection; why: string; applie
   },
   {
     rejection: 'content-length',
-    why: 'values above 2^53 − 1 are refused (llhttp takes up to 2^64 − 1); no JS number holds them exactly',
-    applies: ({ m }) =>
-      values(m.rawHeaders, 'content-length').some((v) => Number(v) > Number.MAX_SAFE_INTEGER),
+    why: 'values above 2^53 − 1 are refused (llhttp takes up to 2^64 − 1); no JS number holds them exactly. A value followed by HTAB is refused too: the llhttp of Node 20 refuses it, newer ones (Node 24) trim it, and refusing is the reading that never disagrees with either',
+    applies: ({ m, bytes }) =>
+      values(m.rawHeaders, 'content-length').some((v) => Number(v) > Number.MAX_SAFE_INTEGER) ||
+      TAB_AFTER_VALUE('content-length').test(bytes),
   },
   {
     rejection: 'chunk-size',
@@ -212,7 +228,7 @@ function runOurs(bytes: Buffer, cuts: number[]): Ours {
   return out;
 }
 
-function sameMessage(a: OracleMessage, b: OracleMessage): string | undefined {
+function sameMessage(a: OracleMessage, b: OracleMessage, bytes: string): string | undefined {
   for (const k of ['method', 'url', 'version', 'event'] as const) {
     if (a[k] !== b[k]) return `${k}: ours ${JSON.stringify(a[k])}, llhttp ${JSON.stringify(b[k])}`;
   }
@@ -224,7 +240,7 @@ function sameMessage(a: OracleMessage, b: OracleMessage): string | undefined {
   if (JSON.stringify(a.rawTrailers) !== JSON.stringify(b.rawTrailers)) {
     return `trailers: ours ${JSON.stringify(a.rawTrailers)}, llhttp ${JSON.stringify(b.rawTrailers)}`;
   }
-  if (a.keepAlive !== b.keepAlive && (a.keepAlive || !closesAnyway(b))) {
+  if (a.keepAlive !== b.keepAlive && (a.keepAlive || !(closesAnyway(b) || connectionTab(bytes)))) {
     return `keepAlive: ours ${a.keepAlive}, llhttp ${b.keepAlive}`;
   }
   return undefined;
@@ -256,10 +272,28 @@ function verdict(ours: Ours, theirs: OracleResult, bytes: string): string | unde
       return `we refused (${ours.error.rejection}: ${ours.error.message}) where llhttp accepted${then}`;
     }
   }
+  // A newer llhttp switches protocols on `Connection: upgrade\t`; we keep serving HTTP (the older
+  // reading). Everything up to that request must agree; after it the two readings part by design.
+  const parted = theirDone.findIndex(
+    (m, i) => m.event === 'upgrade' && ourDone[i]?.event === 'request' && connectionTab(bytes),
+  );
+  if (parted >= 0) {
+    for (let i = 0; i < parted; i++) {
+      const why = sameMessage(ourDone[i]!, theirDone[i]!, bytes);
+      if (why !== undefined) return `request ${i + 1}: ${why}`;
+    }
+    const a = ourDone[parted]!;
+    const b = theirDone[parted]!;
+    for (const k of ['method', 'url', 'version'] as const) {
+      if (a[k] !== b[k])
+        return `request ${parted + 1}: ${k}: ours ${JSON.stringify(a[k])}, llhttp ${JSON.stringify(b[k])}`;
+    }
+    return undefined;
+  }
   if (ourDone.length > theirDone.length)
     return `we completed ${ourDone.length} requests, llhttp ${theirDone.length}`;
   for (let i = 0; i < ourDone.length; i++) {
-    const why = sameMessage(ourDone[i]!, theirDone[i]!);
+    const why = sameMessage(ourDone[i]!, theirDone[i]!, bytes);
     if (why !== undefined) return `request ${i + 1}: ${why}`;
   }
   if (ours.error === undefined && theirs.error === undefined && ourDone.length !== theirDone.length) {
