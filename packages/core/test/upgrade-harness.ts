@@ -2,7 +2,7 @@
  * Shared by the upgrade tests: a fixture server per generation, its `SERVING` lines, continuous
  * load, and the check that a new generation answers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive, waitFor } from '@pingora-ts/test-utils';
@@ -14,13 +14,33 @@ export const dir = mkdtempSync(join(tmpdir(), 'pingora-upgrade-'));
 export const pids = new Set<number>();
 
 afterAll(() => {
-  for (const pid of pids) {
+  // Also every process started with a conf from this test's directory: a successor or worker
+  // that a failed test never got to record must not outlive the run.
+  for (const pid of [...pids, ...processesMentioning(dir)]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
   }
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Pids whose command line contains `text` (Linux /proc; none elsewhere). */
+function processesMentioning(text: string): number[] {
+  const out: number[] = [];
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync('/proc', { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (!name.isDirectory() || !/^\d+$/.test(name.name)) continue;
+    try {
+      if (readFileSync(`/proc/${name.name}/cmdline`, 'utf8').includes(text)) out.push(Number(name.name));
+    } catch {}
+  }
+  return out;
+}
 
 export function conf(name: string, threads: number): { path: string; sock: string } {
   const path = join(dir, `${name}.yaml`);
