@@ -9,7 +9,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@pingora-ts/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FileCacheLock } from './file-lock.js';
 import type { WritePermit } from './handles.js';
 import { LockFiles } from './lock-files.js';
@@ -65,9 +66,10 @@ describe('FileCacheLock', () => {
     const second = new FileCacheLock({ dir, ageTimeoutMs: 10_000, maxPollMs: 5 });
     const permit = await lead(first.lock(KEY));
     let released = false;
+    const looks = vi.spyOn(LockFiles.prototype, 'tryAcquire');
     const secondLeader = lead(second.lock(KEY)).then((p) => ({ p, afterRelease: released }));
-    // Give the second leader many polls at a file it must not take.
-    await new Promise((r) => setTimeout(r, 100));
+    // Let the second leader look at a file it must not take several times.
+    await waitFor(() => looks.mock.calls.length >= 5, { message: 'five looks at the held lock file' });
     released = true;
     permit.unlock('Done');
     const { p, afterRelease } = await secondLeader;
@@ -173,8 +175,9 @@ describe('FileCacheLock', () => {
     for (let i = 0; i < 1000 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 2));
     expect(existsSync(file)).toBe(true);
     let released = false;
+    const looks = vi.spyOn(LockFiles.prototype, 'tryAcquire');
     const next = lead(other.lock(KEY)).then((p) => ({ p, afterRelease: released }));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => looks.mock.calls.length >= 3, { message: 'three looks at the held lock file' });
     released = true;
     locked.permit.unlock('Done');
     const { p, afterRelease } = await next;
