@@ -119,8 +119,9 @@ export class ModuleResponseWriter implements StageOwner {
     }
   }
 
-  stageEnd(): void {
-    this.down.writeResponseBody(undefined, true);
+  stageEnd(_stage: BodyStreamStage, last: Buffer | undefined): void {
+    // The stream's last output (a compressor's final block and trailer) goes out with the end.
+    this.down.writeResponseBody(last, true);
     this.finish();
   }
 

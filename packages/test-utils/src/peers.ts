@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 
 // Tools whose version flag is not `--version`.
-const VERSION_ARGS: Record<string, readonly string[]> = { nginx: ['-v'] };
+const VERSION_ARGS: Record<string, readonly string[]> = { nginx: ['-v'], openssl: ['version'] };
 
 /** Whether `PINGORA_TS_REQUIRE_PEERS=1`: a missing peer tool is a failure, not a skip. */
 export function peersRequired(): boolean {

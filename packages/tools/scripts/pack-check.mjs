@@ -84,10 +84,14 @@ writeFileSync(
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, stdio: 'inherit' });
 
 const entries = [];
+// Data files exported as plain paths (a JSON Schema): loaded with require and checked to parse.
+const dataEntries = [];
 for (const { pkg } of packages) {
-  for (const key of Object.keys(pkg.exports ?? {})) {
+  for (const [key, target] of Object.entries(pkg.exports ?? {})) {
     if (key === './package.json') continue;
-    entries.push(key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`);
+    const id = key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`;
+    if (typeof target === 'string' && target.endsWith('.json')) dataEntries.push(id);
+    else entries.push(id);
   }
 }
 const probe = `
@@ -109,6 +113,15 @@ const entries = ${JSON.stringify(entries)};
       bad.push(id + ': ' + (e && e.stack || e));
     }
   }
+  for (const id of ${JSON.stringify(dataEntries)}) {
+    try {
+      const data = require(id);
+      if (data === null || typeof data !== 'object') bad.push(id + ': not a JSON object');
+      else console.log('ok ' + id + ' (JSON)');
+    } catch (e) {
+      bad.push(id + ': ' + (e && e.message || e));
+    }
+  }
   if (bad.length) { console.error(bad.join('\\n')); process.exit(1); }
 })();
 `;
@@ -127,6 +140,18 @@ for (const file of ['probe.cjs', 'probe.mjs']) {
     process.stdout.write(run(process.execPath, [file], { cwd: app }));
   } catch (e) {
     failures.push(`${file}:\n${e.stdout}${e.stderr}`);
+  }
+}
+
+// Every command a package installs runs: `pingora-ts --demo -t` checks the bundled demo file.
+for (const { pkg } of packages) {
+  for (const name of Object.keys(typeof pkg.bin === 'object' ? pkg.bin : {})) {
+    try {
+      const args = name === 'pingora-ts' ? ['--demo', '-t'] : ['--help'];
+      process.stdout.write(run(join(app, 'node_modules', '.bin', name), args, { cwd: app }));
+    } catch (e) {
+      failures.push(`bin ${name} (${pkg.name}):\n${e.stdout}${e.stderr}`);
+    }
   }
 }
 

@@ -7,6 +7,8 @@
  * instead of binding: no connection is refused while one server takes over from another.
  */
 
+import { closeSync } from 'node:fs';
+
 /** Environment variable carrying the inherited table: JSON `[[address, fd], …]`. */
 export const LISTEN_FDS_ENV = 'PINGORA_TS_LISTEN_FDS';
 
@@ -63,6 +65,27 @@ export class ListenFds {
       this.#claimed.delete(key);
       return;
     }
+  }
+
+  /**
+   * Close every inherited socket no listener of this process claimed, and forget it; returns
+   * their keys. A successor whose configuration dropped a listener must not keep that socket open:
+   * the kernel would go on queueing connections nobody accepts, and clients would hang instead
+   * of being refused once the old server is gone.
+   */
+  closeUnclaimed(close: (fd: number) => void = closeSync): string[] {
+    const dropped: string[] = [];
+    for (const [key, fd] of this.#fds) {
+      if (this.#claimed.has(key)) continue;
+      this.#fds.delete(key);
+      dropped.push(key);
+      try {
+        close(fd);
+      } catch {
+        // Already closed: nothing is left to release.
+      }
+    }
+    return dropped;
   }
 
   /** Every entry (key, fd), in insertion order. */

@@ -352,6 +352,9 @@ export class Server {
       this.#exit(1);
       return idle;
     }
+    const dropped = listenFds.closeUnclaimed();
+    if (dropped.length > 0)
+      this.logger.info({ sockets: dropped }, 'closed inherited listening sockets no service uses');
     if (notify) notifyLauncher(true);
     if (worker) reportWorkerReady();
     await this.#ctl.watch.wait();

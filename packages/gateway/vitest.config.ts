@@ -1,0 +1,3 @@
+import { packageTest } from '../tools/vitest.js';
+
+export default packageTest('@pingora-ts/gateway');
