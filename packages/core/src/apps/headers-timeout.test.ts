@@ -1,13 +1,14 @@
 /**
  * `headersTimeout` over real sockets: a slow request head is cut with 408 at the configured time
  * (node:http alone only checks every 30 s), keep-alive connections idle between requests are left
- * to the keep-alive timeout, and a slowloris crowd is cut while normal clients are served.
+ * to the keep-alive timeout, and a slowloris crowd is cut while normal clients are served. Run on
+ * both HTTP/1.x engines (`PINGORA_TS_H1_ENGINE`, when set, picks one for both runs).
  */
 import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
 import * as net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LogEntry, memoryLogger } from '../../test/helpers.js';
 import { ShutdownController } from '../server/shutdown.js';
 import { Service } from '../services/listening.js';
@@ -23,9 +24,12 @@ afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
+let engine: HttpServerOptions['h1Engine'];
+
 async function start(options: HttpServerOptions, entries: LogEntry[] = []): Promise<number> {
   const app = new HttpServer(serveHttpApp({ response: () => ({ status: 200, body: 'ok' }) }), {
     logger: memoryLogger(entries),
+    h1Engine: engine,
     ...options,
   });
   const svc = new Service('headers-timeout', app, {
@@ -93,7 +97,11 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const SLOW_HEAD = 'GET /slow HTTP/1.1\r\nHost: x\r\nX-Slow: ';
 const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
 
-describe('headersTimeout', () => {
+describe.each(['pingora', 'node'] as const)('headersTimeout (h1Engine %s)', (h1Engine) => {
+  beforeEach(() => {
+    engine = h1Engine;
+  });
+
   // node's own check would cut this head only after its 30 s sweep: far past the test's timeout.
   it('cuts a trickled head with 408 at the configured time', { timeout: 20_000 }, async () => {
     const entries: LogEntry[] = [];

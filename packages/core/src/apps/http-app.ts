@@ -1,9 +1,11 @@
 /**
  * HTTP apps. An {@link HttpServerApp} handles one request at a time through an
  * `HttpServerSession`; {@link HttpServer} adapts it to the `ServerApp` contract the listening
- * service drives (Pingora's blanket `impl ServerApp for HttpServerApp`). HTTP/1.x runs on a
- * node:http server that never listens itself: accepted sockets are handed to it, so listeners,
- * connection filters and shutdown stay in the service. HTTP/2 runs on node:http2 sessions made
+ * service drives (Pingora's blanket `impl ServerApp for HttpServerApp`). HTTP/1.x runs, by
+ * default, on pingora-ts's own session over the accepted `net` sockets and its strict request
+ * parser (protocols/h1-raw-*.ts); `h1Engine: 'node'` serves it with a node:http server that never
+ * listens itself: accepted sockets are handed to it. Either way listeners, connection filters and
+ * shutdown stay in the service. HTTP/2 runs on node:http2 sessions made
  * from the same accepted sockets: TLS connections that negotiated `h2`, and plaintext ones that
  * open with the h2 preface when `h2c` is on.
  */
@@ -62,7 +64,13 @@ export interface HttpServerOptions {
    * disables. HTTP/1.x.
    */
   headersTimeout?: number;
-  /** Time allowed to receive a whole request, ms; 0 disables. Default 0 (bodies may stream for long). */
+  /**
+   * Time allowed to receive a whole request, head and body, ms (node:http's meaning): counted as
+   * `headersTimeout` is, until the last body byte is in. Past it the client gets 408 and the
+   * connection closes, or, once a response has started, the connection just closes. When set, it
+   * must be at least `headersTimeout` (node:http's rule, kept for both engines). 0 disables.
+   * Default 0 (bodies may stream for long). HTTP/1.x.
+   */
   requestTimeout?: number;
   /** Largest request head, bytes. Default 16 KiB (node's); larger heads get 431. */
   maxHeaderSize?: number;
@@ -82,9 +90,10 @@ export interface HttpServerOptions {
   /** Logger for framework log lines. */
   logger?: Logger;
   /**
-   * What serves HTTP/1.x: `'node'` (default) is node:http; `'pingora'` is the raw-socket session
-   * on pingora-ts's own strict parser (opt-in while it is new; see the README's "HTTP/1.1
-   * engines"). The environment variable `PINGORA_TS_H1_ENGINE` overrides this for a process.
+   * What serves HTTP/1.x: `'pingora'` (default) is pingora-ts's own session on raw `net` sockets
+   * with its strict request parser; `'node'` is node:http (see the README's "HTTP/1.1 engines").
+   * The environment variable `PINGORA_TS_H1_ENGINE` (`pingora` or `node`) overrides this for a
+   * process.
    */
   h1Engine?: 'node' | 'pingora';
 }
@@ -100,8 +109,9 @@ export interface HttpServerApp {
 }
 
 /**
- * Adapts an {@link HttpServerApp} to a `ServerApp`. Owns one node:http server for all of the
- * service's listeners.
+ * Adapts an {@link HttpServerApp} to a `ServerApp`. Owns one HTTP/1.x engine (see
+ * {@link HttpServerOptions.h1Engine}) and one set of HTTP/2 connections for all of the service's
+ * listeners.
  *
  * @example
  * ```ts
@@ -114,12 +124,12 @@ export interface HttpServerApp {
  * ```
  */
 export class HttpServer implements ServerApp {
-  /** The node:http server (never listening itself). */
+  /** The node:http server (never listening itself); serves HTTP/1.x when `h1Engine` is `'node'`. */
   readonly h1: http.Server;
   /** Downstream HTTP/2 connections. */
   readonly h2: H2ServerConnections;
   readonly logger: Logger;
-  /** The raw-socket HTTP/1.x engine, when `h1Engine` is `'pingora'`. */
+  /** The raw-socket HTTP/1.x engine, when `h1Engine` is `'pingora'` (the default). */
   readonly raw: H1RawServer | undefined;
   private readonly sessionOptions: H1SessionOptions;
   private readonly h2c: boolean;
@@ -189,26 +199,22 @@ export class HttpServer implements ServerApp {
       const socket = this.socket;
       if (socket != null) self.armHeadTimer(socket);
     };
-    let rawEngine = (ENV_H1_ENGINE ?? options.h1Engine ?? 'node') === 'pingora';
-    if (rawEngine && (options.requestTimeout ?? 0) > 0) {
-      // Not in the raw engine yet: node:http serves this server rather than ignore the limit.
-      this.logger.warn({}, "h1Engine 'pingora' has no requestTimeout yet; serving HTTP/1.x with node:http");
-      rawEngine = false;
-    }
-    this.raw = rawEngine
-      ? new H1RawServer(
-          {
-            sessionOptions: this.sessionOptions,
-            keepaliveMs: options.keepaliveTimeout ?? 60_000,
-            headersTimeout: this.headersTimeout,
-            maxHeaderSize: options.maxHeaderSize ?? 16_384,
-            requestLimit: options.keepaliveRequestLimit,
-            allowConnect: options.allowConnectMethodProxying === true,
-            logger: this.logger,
-          },
-          (session) => this.run(session),
-        )
-      : undefined;
+    this.raw =
+      (ENV_H1_ENGINE ?? options.h1Engine ?? 'pingora') === 'pingora'
+        ? new H1RawServer(
+            {
+              sessionOptions: this.sessionOptions,
+              keepaliveMs: options.keepaliveTimeout ?? 60_000,
+              headersTimeout: this.headersTimeout,
+              requestTimeout: options.requestTimeout ?? 0,
+              maxHeaderSize: options.maxHeaderSize ?? 16_384,
+              requestLimit: options.keepaliveRequestLimit,
+              allowConnect: options.allowConnectMethodProxying === true,
+              logger: this.logger,
+            },
+            (session) => this.run(session),
+          )
+        : undefined;
     this.h2 = new H2ServerConnections(this.onH2Stream, {
       sessionOptions: options.h2Options,
       idleTimeoutMs: options.keepaliveTimeout ?? 60_000,

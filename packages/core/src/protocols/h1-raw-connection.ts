@@ -2,11 +2,14 @@
  * One downstream HTTP/1.x connection of the raw-socket engine: feeds the socket's bytes to an
  * `H1RequestParser`, one request at a time (pipelined requests wait, in order, until the response
  * before them is finished), makes an {@link H1RawSession} per request, and owns the connection's
- * single timer: the head timeout while a head is arriving, the keep-alive timeout while idle.
+ * timers: one for the phase it is in (the head timeout while a head is arriving, the keep-alive
+ * timeout while idle, the drain bound while an unread body is dropped), and the request timeout,
+ * which runs from a request's start (the connection's, for the first one) until its body is in.
  */
 import type { Socket } from 'node:net';
 import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import { toOriginForm, withoutH2cUpgrade } from '../apps/h1-request-target.js';
+import { H1RawConnectionFlags } from './h1-raw-connection-flags.js';
 import { closingResponse, refusalReason } from './h1-raw-refusal.js';
 import type { H1RawServer } from './h1-raw-server.js';
 import { H1RawSession, type RawRequestHead, type RawSessionOwner } from './h1-raw-session.js';
@@ -26,38 +29,42 @@ const TIMER_IDLE = 2;
 const TIMER_DRAIN = 3;
 
 /** @internal The raw engine's state for one socket. */
-export class H1RawConnection implements RequestParserSink, RawSessionOwner {
-  readonly parser: H1RequestParser;
-  readonly options: H1SessionOptions;
-  readonly keepaliveMs: number;
+export class H1RawConnection extends H1RawConnectionFlags implements RequestParserSink, RawSessionOwner {
+  // Made when a request's first bytes arrive and dropped once it is served with nothing after it:
+  // an idle keep-alive connection holds no parser.
+  private parser: H1RequestParser | undefined = undefined;
   session: H1RawSession | undefined = undefined;
   private buf: Buffer | undefined = undefined;
   private off = 0;
   private requests = 0;
-  private reqDone = false;
-  private respDone = false;
-  private nextKeepAlive = false;
-  private headKeepAlive = false;
   private nextIdleMs = 0;
   private toDispatch: H1RawSession | undefined = undefined;
-  private takenOver = false;
-  private closing = false;
-  private pumping = false;
   private timer: FastTimer | undefined = undefined;
   private timerKind = TIMER_NONE;
+  private requestTimer: FastTimer | undefined = undefined;
 
   constructor(
     readonly socket: Socket,
     private readonly server: H1RawServer,
   ) {
-    this.parser = new H1RequestParser(this, server.limits);
-    this.options = server.sessionOptions;
-    this.keepaliveMs = server.keepaliveMs;
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('close', this.onClose);
+    super();
+    // The listeners are shared by every connection (`this` is the socket, which points back here):
+    // no closures per connection.
+    (socket as RawSocket)[CONNECTION] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
     socket.on('error', noop);
     this.arm(TIMER_HEAD, server.headersTimeout);
+    this.startRequestClock();
+  }
+
+  get options(): H1SessionOptions {
+    return this.server.sessionOptions;
+  }
+
+  get keepaliveMs(): number {
+    return this.server.keepaliveMs;
   }
 
   /** Between requests with nothing of the next one received. */
@@ -94,6 +101,9 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
         },
         `request head not received within ${c.server.headersTimeout} ms; connection closed`,
       );
+      // One answer: the request timeout, due in the same bucket when both are equal, stands down.
+      c.closing = true;
+      c.stopRequestClock();
       if (answer) {
         s.end(closingResponse(408));
         s.destroySoon();
@@ -104,9 +114,48 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
     s.destroy();
   }
 
+  // A request starts (its first byte; the connection's start for the first one): node:http's
+  // `requestTimeout` counts from here until the whole request, body included, is in.
+  private startRequestClock(): void {
+    const ms = this.server.requestTimeout;
+    if (ms > 0 && this.requestTimer === undefined)
+      this.requestTimer = fastTimeout(H1RawConnection.onRequestTimer, ms, this);
+  }
+
+  private stopRequestClock(): void {
+    const t = this.requestTimer;
+    if (t === undefined) return;
+    t.clear();
+    this.requestTimer = undefined;
+  }
+
+  private static onRequestTimer(c: H1RawConnection): void {
+    c.requestTimer = undefined;
+    const s = c.socket;
+    // Closing already (a refusal or a last response on its way out): nothing to add or cut.
+    if (s.destroyed || c.takenOver || c.closing) return;
+    c.timer?.clear();
+    c.timer = undefined;
+    // 408 while nothing of a response has gone out; past that the connection just closes.
+    const answer = c.session?.responseWritten() === undefined && s.writable;
+    const ms = c.server.requestTimeout;
+    c.server.logger.warn(
+      { client: s.remoteAddress, status: answer ? 408 : undefined, requestTimeout: ms },
+      `request not received within ${ms} ms; connection closed`,
+    );
+    c.closing = true;
+    c.buf = undefined;
+    c.session?.clientClosed();
+    if (answer) {
+      s.end(closingResponse(408));
+      s.destroySoon();
+    } else s.destroy();
+  }
+
   // --- input ---
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** @internal The socket's 'data'. */
+  onData(chunk: Buffer): void {
     // After a refusal or a last response nothing more is parsed; the close is on its way.
     if (this.closing) return;
     if (this.buf !== undefined) {
@@ -117,7 +166,7 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
       this.off = 0;
     }
     this.pump();
-  };
+  }
 
   /** Parses what is buffered until a request needs its response first, or the input runs out. */
   pump(): void {
@@ -127,12 +176,16 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
       while (this.buf !== undefined && !this.takenOver && !this.closing) {
         const s = this.session;
         if (s !== undefined && (this.reqDone || s.body.blocked)) break;
-        if (s === undefined && this.timerKind === TIMER_IDLE)
+        if (s === undefined && this.timerKind === TIMER_IDLE) {
           this.arm(TIMER_HEAD, this.server.headersTimeout);
+          this.startRequestClock();
+        }
         const buf = this.buf;
+        let parser = this.parser;
+        if (parser === undefined) this.parser = parser = new H1RequestParser(this, this.server.limits);
         let off: number;
         try {
-          off = this.parser.execute(buf, this.off);
+          off = parser.execute(buf, this.off);
         } catch (e) {
           this.refuse(e);
           return;
@@ -242,11 +295,10 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
 
   private pendingTrailers: string[] | undefined = undefined;
   private upgrade: { socket: Socket; head: Buffer } | undefined = undefined;
-  private clientEnded = false;
-  private refuseExpectation = false;
 
   onComplete(): void {
     this.reqDone = true;
+    this.stopRequestClock();
     const t = this.pendingTrailers;
     this.pendingTrailers = undefined;
     if (this.timerKind === TIMER_DRAIN) {
@@ -302,29 +354,35 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
     this.session = undefined;
     this.requests++;
     if (!this.nextKeepAlive) return;
+    // Nothing of the next request is here: its parser starts fresh when it comes.
+    if (this.buf === undefined) this.parser = undefined;
     if (this.clientEnded && this.buf === undefined) {
       // The client sent its last request and half-closed: nothing more will come.
       this.closing = true;
       this.socket.end();
       return;
     }
-    this.arm(
-      this.buf === undefined ? TIMER_IDLE : TIMER_HEAD,
-      this.buf === undefined ? this.nextIdleMs : this.server.headersTimeout,
-    );
+    if (this.buf === undefined) this.arm(TIMER_IDLE, this.nextIdleMs);
+    else {
+      this.arm(TIMER_HEAD, this.server.headersTimeout);
+      this.startRequestClock();
+    }
   }
 
   // --- endings ---
 
-  // The client half-closed. Bytes still buffered (pipelined, or held by backpressure) are served first.
-  private readonly onEnd = (): void => {
+  /**
+   * @internal The socket's 'end': the client half-closed. Bytes still buffered (pipelined, or held
+   * by backpressure) are served first.
+   */
+  onEnd(): void {
     this.clientEnded = true;
     if (this.buf === undefined && !this.pumping) this.checkEof();
-  };
+  }
 
   private checkEof(): void {
     try {
-      this.parser.eof();
+      this.parser?.eof();
     } catch {
       // Mid-request: the body cannot complete; there is no one left to answer.
       this.session?.clientClosed();
@@ -338,12 +396,14 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
     }
   }
 
-  private readonly onClose = (): void => {
+  /** @internal The socket's 'close'. */
+  onClose(): void {
     this.timer?.clear();
     this.timer = undefined;
+    this.stopRequestClock();
     this.server.forget(this);
     this.session?.clientClosed();
-  };
+  }
 
   // The refusal of a malformed request: answered with its status unless a response is under way.
   private refuse(e: unknown): void {
@@ -380,10 +440,11 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
 
   // An upgrade takes the socket: the bytes after the head go back to it for the tunnel's reader.
   private detach(): void {
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
+    this.socket.off('data', onSocketData);
+    this.socket.off('end', onSocketEnd);
     this.timer?.clear();
     this.timerKind = TIMER_NONE;
+    this.stopRequestClock();
     this.server.forget(this);
     // Neither paused nor flowing: the tunnel's first 'data' listener (or pipe) starts the flow.
     (this.socket as { readableFlowing: boolean | null }).readableFlowing = null;
@@ -391,5 +452,20 @@ export class H1RawConnection implements RequestParserSink, RawSessionOwner {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+const CONNECTION = Symbol('pingora-ts.h1RawConnection');
+type RawSocket = Socket & { [CONNECTION]: H1RawConnection };
+
+function onSocketData(this: RawSocket, chunk: Buffer): void {
+  this[CONNECTION].onData(chunk);
+}
+
+function onSocketEnd(this: RawSocket): void {
+  this[CONNECTION].onEnd();
+}
+
+function onSocketClose(this: RawSocket): void {
+  this[CONNECTION].onClose();
+}
 
 function noop(): void {}

@@ -1,7 +1,7 @@
 /**
- * The raw-socket HTTP/1.x engine of an `HttpServer` (`h1Engine: 'pingora'`): settings shared by
- * all its connections, the set of live connections (for graceful shutdown), and the hand-off of
- * each parsed request to the app.
+ * The raw-socket HTTP/1.x engine of an `HttpServer` (`h1Engine: 'pingora'`, the default): settings
+ * shared by all its connections, the set of live connections (for graceful shutdown), and the
+ * hand-off of each parsed request to the app.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
@@ -17,6 +17,8 @@ export interface H1RawServerOptions {
   readonly keepaliveMs: number;
   /** Time to receive a request head, ms; 0 = none. */
   readonly headersTimeout: number;
+  /** Time to receive a whole request (head and body), ms; 0 = none. */
+  readonly requestTimeout: number;
   /** Largest request head, bytes. */
   readonly maxHeaderSize: number;
   /** Requests served per connection before it closes. */
@@ -33,6 +35,7 @@ export class H1RawServer {
   readonly sessionOptions: H1SessionOptions;
   readonly keepaliveMs: number;
   readonly headersTimeout: number;
+  readonly requestTimeout: number;
   readonly requestLimit: number | undefined;
   readonly allowConnect: boolean;
   readonly logger: Logger;
@@ -50,6 +53,7 @@ export class H1RawServer {
     this.sessionOptions = options.sessionOptions;
     this.keepaliveMs = options.keepaliveMs;
     this.headersTimeout = options.headersTimeout;
+    this.requestTimeout = options.requestTimeout;
     this.requestLimit = options.requestLimit;
     this.allowConnect = options.allowConnect;
     this.logger = options.logger;

@@ -1,8 +1,8 @@
 /**
- * The downstream HTTP/1.x session of the raw-socket engine (`h1Engine: 'pingora'`): one request
- * parsed by `H1RequestParser` and its response, written straight to the `net.Socket` with
- * framing decided here (h1-raw-framing.ts). The connection (h1-raw-connection.ts) owns the socket
- * between requests; this object lives for one request.
+ * The downstream HTTP/1.x session of the raw-socket engine (`h1Engine: 'pingora'`, the default):
+ * one request parsed by `H1RequestParser` and its response, written straight to the `net.Socket`
+ * with framing decided here (h1-raw-framing.ts). The connection (h1-raw-connection.ts) owns the
+ * socket between requests; this object lives for one request.
  */
 import type { Socket } from 'node:net';
 import type { PingoraError } from '@pingora-ts/error';
@@ -430,6 +430,10 @@ export class H1RawSession implements HttpServerSession {
   }
 }
 
+// The head with `Connection: close` in place of whatever Connection field it had (one on the wire).
 function withClose(head: string): string {
-  return `${head.slice(0, -2)}Connection: close\r\n\r\n`;
+  return `${head.slice(0, -2).replace(CONNECTION_LINE, '')}Connection: close\r\n\r\n`;
 }
+
+// A Connection field line of a head (header values never hold CR or LF: the http package refuses them).
+const CONNECTION_LINE = /\r\nconnection:[^\r\n]*/gi;

@@ -1,0 +1,213 @@
+/**
+ * The raw HTTP/1.x engine over real sockets: `requestTimeout` (the whole request, body included,
+ * within the limit, counted from the connection's start and then from each request's first byte;
+ * 408 and a log line while no response has started, a bare close after), and the single
+ * `Connection: close` field of an upgrade request's non-101 answer.
+ */
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { ResponseHeader } from '@pingora-ts/http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LogEntry, memoryLogger } from '../../test/helpers.js';
+import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
+import { ShutdownController } from '../server/shutdown.js';
+import { Service } from '../services/listening.js';
+import type { HttpServerSession } from './server-session.js';
+
+// PINGORA_TS_H1_ENGINE=node serves every HttpServer with node:http, these included: nothing to test.
+const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
+
+const services: Service[] = [];
+const sockets: net.Socket[] = [];
+const intervals: NodeJS.Timeout[] = [];
+afterEach(async () => {
+  for (const t of intervals.splice(0)) clearInterval(t);
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
+});
+
+// /read reads the whole body, then answers; /early writes its head and a first chunk before reading
+// anything and never finishes; /refuse-upgrade answers an upgrade request with 400 and its own
+// `Connection: upgrade`. Everything else: 200 "ok".
+async function handle(session: HttpServerSession): Promise<void> {
+  const path = session.reqHeader().uri;
+  if (path === '/read') {
+    while ((await session.readRequestBody()) !== undefined);
+    return session.respondErrorWithBody(200, 'read');
+  }
+  if (path === '/early') {
+    session.writeResponseHeader(ResponseHeader.build(200));
+    session.writeResponseBody(Buffer.from('partial'), false);
+    return;
+  }
+  if (path === '/refuse-upgrade') {
+    const resp = ResponseHeader.build(400);
+    resp.insertHeader('Connection', 'upgrade');
+    resp.insertHeader('X-After', '1');
+    session.writeResponseHeader(resp, true);
+    return;
+  }
+  session.respondErrorWithBody(200, 'ok');
+}
+
+async function start(options: HttpServerOptions, logs: LogEntry[] = []): Promise<number> {
+  const app = new HttpServer(
+    { processNewHttp: handle },
+    { logger: memoryLogger(logs), h1Engine: 'pingora', ...options },
+  );
+  const svc = new Service('raw-timeout', app, {
+    logger: memoryLogger(),
+    bindRetry: { retries: 0, delayMs: 0 },
+  });
+  svc.addTcp('127.0.0.1:0');
+  await svc.start(new ShutdownController().watch);
+  services.push(svc);
+  const a = svc.addresses()[0];
+  if (a?.kind !== 'tcp') throw new Error('not listening on TCP');
+  return a.port;
+}
+
+/** A client connection recording what it receives and when it closed. */
+class Conn {
+  readonly socket: net.Socket;
+  data = '';
+  closedAt: number | undefined;
+  readonly closed: Promise<void>;
+
+  constructor(port: number) {
+    this.socket = net.connect({ port, host: '127.0.0.1' });
+    sockets.push(this.socket);
+    this.socket.setEncoding('latin1');
+    this.socket.on('data', (c: string) => {
+      this.data += c;
+    });
+    this.socket.on('error', () => {});
+    this.closed = once(this.socket, 'close').then(() => {
+      this.closedAt = performance.now();
+    });
+  }
+
+  /** Waits until the received data includes `text`; fails if the connection closes first. */
+  async until(text: string): Promise<string> {
+    while (!this.data.includes(text)) {
+      await Promise.race([once(this.socket, 'data'), this.closed]);
+      if (this.closedAt !== undefined && !this.data.includes(text))
+        throw new Error(`closed with ${JSON.stringify(this.data)}`);
+    }
+    return this.data;
+  }
+
+  /** One body byte every `everyMs` until the connection closes. */
+  trickle(everyMs: number): void {
+    const t = setInterval(() => {
+      if (this.socket.writable) this.socket.write('b');
+    }, everyMs);
+    intervals.push(t);
+    void this.closed.then(() => clearInterval(t));
+  }
+}
+
+/** Resolves when `p` does; rejects after `ms` (a cap, never a wait the test relies on). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, cap]).finally(() => clearTimeout(timer));
+}
+
+const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
+
+describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
+  it('cuts a trickled body with 408 and a log line at the configured time', { timeout: 20_000 }, async () => {
+    const logs: LogEntry[] = [];
+    // The head arrives at once and each body byte restarts the read timeout: only requestTimeout
+    // can cut this request (node:http wants headersTimeout no larger than it).
+    const port = await start({ requestTimeout: 400, headersTimeout: 400, readTimeout: 60_000 }, logs);
+    const t0 = performance.now();
+    const c = new Conn(port);
+    c.socket.write(SLOW_POST);
+    c.trickle(50);
+    await within(c.closed, 10_000, 'slow request cut');
+    const elapsed = c.closedAt! - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(c.data).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(c.data).toContain('Connection: close');
+    const line = logs.find((e) => e.level === 'warn' && e.obj.requestTimeout === 400);
+    expect(line?.msg).toBe('request not received within 400 ms; connection closed');
+    expect(line?.obj.status).toBe(408);
+  });
+
+  it('counts a later request from its first byte, not from the connection start', {
+    timeout: 20_000,
+  }, async () => {
+    const port = await start({ requestTimeout: 400, headersTimeout: 400, keepaliveTimeout: 60_000 });
+    const early = new Conn(port);
+    early.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await early.until('\r\n\r\nok');
+    // A request cut on another connection, opened now, marks that more than requestTimeout went by.
+    const slow = new Conn(port);
+    slow.socket.write(SLOW_POST);
+    slow.trickle(50);
+    await within(slow.closed, 10_000, 'slow request cut');
+    expect(slow.data).toMatch(/^HTTP\/1\.1 408 /);
+    // The idle connection was not cut, and its next request gets a fresh clock.
+    expect(early.closedAt).toBeUndefined();
+    const t0 = performance.now();
+    early.socket.write(SLOW_POST);
+    early.trickle(50);
+    await within(early.closed, 10_000, 'second request cut');
+    expect(early.closedAt! - t0).toBeGreaterThanOrEqual(400);
+    expect(early.data).toMatch(/\r\n\r\nokHTTP\/1\.1 408 Request Timeout\r\n/);
+  });
+
+  it('only closes once the response has started', { timeout: 20_000 }, async () => {
+    const logs: LogEntry[] = [];
+    const port = await start({ requestTimeout: 300, headersTimeout: 300 }, logs);
+    const t0 = performance.now();
+    const c = new Conn(port);
+    c.socket.write('POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab');
+    await c.until('partial');
+    await within(c.closed, 10_000, 'request cut');
+    expect(c.closedAt! - t0).toBeGreaterThanOrEqual(300);
+    expect(c.data).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(c.data).not.toContain('408');
+    const line = logs.find((e) => e.obj.requestTimeout === 300);
+    expect(line?.level).toBe('warn');
+    expect(line?.obj.status).toBeUndefined();
+  });
+
+  it('answers a slow head once when both timeouts fall due together', { timeout: 20_000 }, async () => {
+    const logs: LogEntry[] = [];
+    const port = await start({ requestTimeout: 300, headersTimeout: 300 }, logs);
+    const c = new Conn(port);
+    c.socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    c.trickle(50);
+    await within(c.closed, 10_000, 'slow head cut');
+    expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.data.split('HTTP/1.1 ').length - 1).toBe(1);
+    expect(logs.filter((e) => / not received within 300 ms/.test(e.msg ?? '')).length).toBe(1);
+  });
+
+  it('leaves a request that arrived in time alone', { timeout: 20_000 }, async () => {
+    const port = await start({ requestTimeout: 5_000, headersTimeout: 5_000 });
+    const c = new Conn(port);
+    c.socket.write(`${SLOW_POST.replace('1000', '3')}abc`);
+    expect(await c.until('\r\n\r\nread')).toMatch(/^HTTP\/1\.1 200 /);
+    expect(c.closedAt).toBeUndefined();
+  });
+});
+
+describe.skipIf(NODE_FORCED)('raw engine upgrade refusal', () => {
+  it("replaces the app's Connection field with a single Connection: close", async () => {
+    const port = await start({});
+    const c = new Conn(port);
+    c.socket.write('GET /refuse-upgrade HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: test\r\n\r\n');
+    await within(c.closed, 10_000, 'refused upgrade closed');
+    const head = c.data.slice(0, c.data.indexOf('\r\n\r\n'));
+    expect(head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(head.match(/^connection:/gim)).toEqual(['Connection:']);
+    expect(head).toContain('\r\nConnection: close');
+    expect(head).toContain('\r\nX-After: 1');
+  });
+});
