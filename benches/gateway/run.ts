@@ -66,7 +66,9 @@ async function main(): Promise<void> {
       t.rps.push(m.rps);
       t.p99.push(m.p99);
       t.cpuUs.push(cpuUs);
-      console.error(`round ${round} ${t.name}: ${Math.round(m.rps)} req/s, p99 ${m.p99} ms, ${cpuUs.toFixed(1)} µs CPU/req`);
+      console.error(
+        `round ${round} ${t.name}: ${Math.round(m.rps)} req/s, p99 ${m.p99} ms, ${cpuUs.toFixed(1)} µs CPU/req`,
+      );
     }
   }
   rmSync(dir, { recursive: true, force: true });

@@ -32,6 +32,7 @@ const ALL = [
   'pingora-ts',
   'pingora-ts-raw',
   'pingora-ts-lb',
+  'pingora-ts-lb-phases',
   'nginx',
   'undici-stream',
   'reply-from',

@@ -3,7 +3,7 @@
  * on SIGHUP through the zero-downtime upgrade, or run the bundled demo (`--demo`).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Opt, processGroup, type SignalSource } from '@pingora-ts/core';
 import { buildGateway } from './build.js';
@@ -19,7 +19,12 @@ import {
 import type { GatewayConfig } from './schema/index.js';
 
 /** The demo file shipped in the package. */
-export const DEMO_FILE = fileURLToPath(new URL('../demo/demo.yaml', import.meta.url));
+export const DEMO_FILE = join(
+  dirname(typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url)),
+  '..',
+  'demo',
+  'demo.yaml',
+);
 
 type Checked = { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] };
 

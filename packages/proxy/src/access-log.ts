@@ -87,12 +87,13 @@ function ms(n: number): number {
 export function accessLogRecord(session: Session, error?: PingoraError): AccessLogRecord {
   const req = session.reqHeader();
   const written = session.responseWritten();
-  const t = session.upstreamTiming();
   const peer = session.upstreamPeer;
   const client = session.clientAddr();
   const timing = session.timing;
   const end = timing.end > 0 ? timing.end : performance.now();
   const lockWait = session.cacheIfUsed?.lockDuration();
+  // The attempt's numbers straight from the session (what `upstreamTiming()` would copy).
+  const attempted = session.upstreamStart !== 0;
   return {
     method: req.method,
     path: req.uri,
@@ -100,12 +101,13 @@ export function accessLogRecord(session: Session, error?: PingoraError): AccessL
     bytesSent: session.bodyBytesSent,
     bytesReceived: session.bodyBytesRead,
     client: client === undefined ? undefined : String(client),
-    upstream: t === undefined || peer === undefined ? undefined : String(peer.address),
-    upstreamReused: t?.reused ?? false,
-    upstreamConnect: t === undefined ? undefined : ms(t.connect),
-    upstreamTlsHandshake: t === undefined ? undefined : ms(t.tlsHandshake),
-    upstreamFirstByte: t === undefined || t.firstByte < 0 ? undefined : ms(t.firstByte),
-    upstreamTotal: t === undefined || t.total < 0 ? undefined : ms(t.total),
+    upstream: !attempted || peer === undefined ? undefined : String(peer.address),
+    upstreamReused: attempted && session.upstreamReused,
+    upstreamConnect: attempted ? ms(session.upstreamConnectTime) : undefined,
+    upstreamTlsHandshake: attempted ? ms(session.upstreamTlsTime) : undefined,
+    upstreamFirstByte:
+      !attempted || session.upstreamFirstByte < 0 ? undefined : ms(session.upstreamFirstByte),
+    upstreamTotal: !attempted || session.upstreamTotal < 0 ? undefined : ms(session.upstreamTotal),
     cache: cacheStatus(session),
     cacheLockWait: lockWait === undefined ? undefined : ms(lockWait),
     total: ms(end - timing.start),
@@ -115,7 +117,21 @@ export function accessLogRecord(session: Session, error?: PingoraError): AccessL
   };
 }
 
+// `toFixed` with 2, 1 or 0 decimals (by size), in integer arithmetic: `toFixed` is a runtime call
+// and was the costliest step of an access line.
 function dur(n: number): string {
+  if (n >= 0 && n < 10) {
+    const c = Math.round(n * 100);
+    const f = c % 100;
+    return `${(c - f) / 100}.${f < 10 ? '0' : ''}${f}ms`;
+  }
+  if (n >= 10 && n < 100) {
+    const c = Math.round(n * 10);
+    const f = c % 10;
+    return `${(c - f) / 10}.${f}ms`;
+  }
+  if (n >= 100 && n < 1e15) return `${Math.round(n)}ms`;
+  // Negative, NaN or huge: not a duration we measure, written as before.
   return `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)}ms`;
 }
 

@@ -4,10 +4,12 @@
  * `writeBody`/`finishBody` stream the request body with backpressure, and the handler receives the
  * response as it is parsed. A clean exchange leaves the connection reusable for the pool.
  */
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { headerLines, type RequestHeader, ResponseHeader } from '@pingora-ts/http';
+import type { FastTimer } from '@pingora-ts/timeout';
 import type { ConnectTiming } from '../upstream/connect.js';
+import type { PoolLinks } from '../upstream/pool.js';
 import { H1ResponseParser, type ParsedResponseHead, type ResponseParserSink } from './h1-response-parser.js';
 import { IoTimers, READ_TIMEOUT, type TimeoutKind, upstreamTimeoutError } from './io-timers.js';
 import {
@@ -24,6 +26,33 @@ import {
 const CRLF = Buffer.from('\r\n');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
+// Every direct-read socket reads into this one buffer: reads run one at a time on the event loop
+// and the session copies whatever outlives the read (body chunks, bytes after an upgrade).
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * @internal Reads of a plaintext upstream socket through net's `onread` option: into one shared
+ * buffer and straight to the session, without a Buffer allocated per read or the Readable
+ * machinery ('data' events, nextTicks). Made before the socket (the option is given to connect)
+ * and handed to the {@link H1ClientSession} that then owns the socket.
+ */
+export class DirectReads {
+  /** Where reads go; unset until the session takes the socket. */
+  sink: ((chunk: Buffer) => boolean) | undefined = undefined;
+  /** Bytes came before any session owned the socket (the origin spoke first). */
+  unsolicited = false;
+  /** The option for `net.connect`. */
+  readonly onread: OnReadOpts = {
+    buffer: READ_BUFFER,
+    callback: (n: number, buf: Uint8Array): boolean => {
+      const sink = this.sink;
+      if (sink !== undefined) return sink((buf as Buffer).subarray(0, n));
+      this.unsolicited = true;
+      return false;
+    },
+  };
+}
+
 function isResetCode(code: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
 }
@@ -32,7 +61,7 @@ function isResetCode(code: unknown): boolean {
  * An upstream HTTP/1.1 connection. Obtain one from a `Connector`; give it back with
  * `Connector.releaseHttpSession` so it can be reused.
  */
-export class H1ClientSession implements UpstreamSession, ResponseParserSink {
+export class H1ClientSession implements UpstreamSession, ResponseParserSink, PoolLinks {
   readonly httpVersion = 1 as const;
   /** The socket (TCP, Unix or TLS). */
   readonly socket: Socket;
@@ -44,6 +73,14 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   onIdleClose: ((session: H1ClientSession) => void) | undefined = undefined;
   /** Setup durations of this connection and the marks of the current exchange. */
   readonly timing: ExchangeTiming;
+  /** @internal Pool bookkeeping (see `ConnectionPool`). */
+  poolPrev: H1ClientSession | undefined = undefined;
+  /** @internal */
+  poolNext: H1ClientSession | undefined = undefined;
+  /** @internal */
+  pooled = false;
+  /** @internal */
+  idleTimer: FastTimer | undefined = undefined;
 
   private readonly parser: H1ResponseParser;
   // Rewritten by each response head; see UpstreamResponseFacts.
@@ -56,15 +93,26 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   private dead = false;
   private readonly timers: IoTimers;
   private paused = false;
+  // Reads come through net's `onread` into a shared buffer: what outlives a read is copied.
+  private readonly reads: DirectReads | undefined;
 
-  /** @param connectTiming How long opening `socket` took (the connector measures it). */
-  constructor(socket: Socket, reuseKey: string, connectTiming?: ConnectTiming) {
+  /**
+   * @param connectTiming How long opening `socket` took (the connector measures it).
+   * @param reads The `onread` route the socket was connected with, if any (see {@link DirectReads}).
+   */
+  constructor(socket: Socket, reuseKey: string, connectTiming?: ConnectTiming, reads?: DirectReads) {
     this.socket = socket;
     this.reuseKey = reuseKey;
     this.timing = exchangeTiming(connectTiming);
     this.parser = new H1ResponseParser(this);
     this.timers = new IoTimers(this.onTimeout);
-    socket.on('data', this.onData);
+    this.reads = reads;
+    if (reads === undefined) socket.on('data', this.onData);
+    else {
+      reads.sink = this.onDirectRead;
+      // The origin spoke before any request: as for data on an idle connection, close it.
+      if (reads.unsolicited) this.kill();
+    }
     socket.on('end', this.onEnd);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onClose);
@@ -217,7 +265,8 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
 
   /** @internal */
   onBody(chunk: Buffer): void {
-    this.handler?.onResponseBody(chunk);
+    // A direct read's bytes live in the shared buffer until the next read: the handler gets a copy.
+    this.handler?.onResponseBody(this.reads === undefined ? chunk : Buffer.from(chunk));
   }
 
   /** @internal */
@@ -228,7 +277,9 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   /** @internal */
   onComplete(rest: Buffer | undefined): void {
     const handler = this.handler;
-    this.timers.clearRead();
+    // The connection usually goes back to the pool and serves again: the next exchange restarts
+    // this timer; kill() and detach() clear it for good.
+    this.timers.parkRead();
     this.responseFinished = true;
     if (handler === undefined) return;
     this.handler = undefined;
@@ -236,7 +287,10 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     if (this.upgradeHead && handler.onUpgrade !== undefined) {
       this.upgradeHead = false;
       this.detach();
-      handler.onUpgrade(this.socket, rest);
+      handler.onUpgrade(
+        this.socket,
+        rest !== undefined && this.reads !== undefined ? Buffer.from(rest) : rest,
+      );
       return;
     }
     // Bytes after a complete response, or a body still being sent, mean the connection's state is
@@ -253,6 +307,11 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
   private upgradeHead = false;
 
   // --- socket events ---
+
+  private readonly onDirectRead = (chunk: Buffer): boolean => {
+    this.onData(chunk);
+    return true;
+  };
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.handler === undefined) {
@@ -318,12 +377,17 @@ export class H1ClientSession implements UpstreamSession, ResponseParserSink {
     this.dead = true;
     this.keepAlive = false;
     this.timers.clear();
+    // A pool's idle timer may outlive a reuse; a closed connection needs it no more.
+    this.idleTimer?.clear();
     if (!this.socket.destroyed) this.socket.destroy();
   }
 
   private detach(): void {
     const s = this.socket;
     s.off('data', this.onData);
+    // The new owner reads the socket as a stream: direct reads now go into it, copied. A full
+    // stream buffer (false) stops reading until the owner reads on.
+    if (this.reads !== undefined) this.reads.sink = (chunk) => s.push(Buffer.from(chunk));
     s.off('end', this.onEnd);
     s.off('close', this.onClose);
     s.off('error', this.onSocketError);

@@ -8,7 +8,7 @@
  * each head into a `ResponseHeader` and the protocol-neutral facts of upstream-session.ts.
  */
 import { ErrorType, PingoraError } from '@pingora-ts/error';
-import { trimOws } from './h1-syntax.js';
+import { FIELD_CHAR, TCHAR, trimOws } from './h1-syntax.js';
 
 /** How the body of a response is delimited (RFC 9112 §6.3). */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
@@ -296,6 +296,8 @@ export class H1ResponseParser {
     return false;
   }
 
+  // One pass over the head string with char-code tables: no regex, no lowercased copy and one
+  // slice per name and value (the profile's largest item on the upstream side before).
   private parseHead(text: string): ParsedResponseHead {
     let eol = text.indexOf('\r\n');
     if (eol < 0) eol = text.length;
@@ -309,48 +311,62 @@ export class H1ResponseParser {
       throw invalid('invalid status line');
     }
     const minor = text.charCodeAt(7) - 0x30;
-    const status = Number(text.slice(9, 12));
-    if ((minor !== 0 && minor !== 1) || !Number.isInteger(status) || status < 100 || status > 999) {
+    const d0 = text.charCodeAt(9) - 0x30;
+    const d1 = text.charCodeAt(10) - 0x30;
+    const d2 = text.charCodeAt(11) - 0x30;
+    if ((minor !== 0 && minor !== 1) || !isDigit(d0) || !isDigit(d1) || !isDigit(d2) || d0 === 0) {
       throw invalid('invalid status line');
     }
+    const status = d0 * 100 + d1 * 10 + d2;
+    if (eol > 13 && !isFieldValue(text, 13, eol)) throw invalid('invalid reason phrase');
     const reason = eol > 13 ? text.slice(13, eol) : '';
-    if (BAD_VALUE.test(reason)) throw invalid('invalid reason phrase');
 
     const raw: string[] = [];
+    const maxRaw = this.limits.maxHeaders * 2;
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
     let close = minor === 0;
     let ambiguous = false;
     let pos = eol + 2;
-    while (pos < text.length) {
+    const len = text.length;
+    while (pos < len) {
       let next = text.indexOf('\r\n', pos);
-      if (next < 0) next = text.length;
-      const colon = text.indexOf(':', pos);
-      if (colon <= pos || colon > next) throw invalid('invalid header line');
+      if (next < 0) next = len;
+      // The name: tchars up to the colon. Whitespace before the colon or a folded line (a line
+      // starting with SP/HTAB) is not a tchar, so both are refused (RFC 9112 §5).
+      let colon = pos;
+      while (colon < next && TCHAR[text.charCodeAt(colon)] === 1) colon++;
+      if (colon === pos || colon === next || text.charCodeAt(colon) !== 0x3a) {
+        throw invalid(`invalid header field ${JSON.stringify(text.slice(pos, next))}`);
+      }
+      let vs = colon + 1;
+      let ve = next;
+      while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
+      if (!isFieldValue(text, vs, ve)) {
+        throw invalid(`invalid header field ${JSON.stringify(text.slice(pos, colon))}`);
+      }
       const name = text.slice(pos, colon);
-      const value = trimOws(text.slice(colon + 1, next));
-      // Whitespace before the colon or a folded line fails TOKEN: both are refused (RFC 9112 §5).
-      if (!TOKEN.test(name) || BAD_VALUE.test(value))
-        throw invalid(`invalid header field ${JSON.stringify(name)}`);
+      const value = text.slice(vs, ve);
       raw.push(name, value);
-      if (raw.length > this.limits.maxHeaders * 2) throw invalid('too many header fields');
-      switch (name.length) {
+      if (raw.length > maxRaw) throw invalid('too many header fields');
+      switch (colon - pos) {
         case 14:
-          if (name.toLowerCase() === 'content-length') {
+          if (nameIs(text, pos, 'content-length')) {
             const n = parseContentLength(value);
             if (n < 0 || (contentLength >= 0 && n !== contentLength)) throw invalid('invalid Content-Length');
             contentLength = n;
           }
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding') {
+          if (nameIs(text, pos, 'transfer-encoding')) {
             transferEncoding = true;
-            chunked = /(?:^|,)[ \t]*chunked[ \t]*$/i.test(value);
+            chunked = CHUNKED_LAST.test(value);
           }
           break;
         case 10:
-          if (name.toLowerCase() === 'connection') {
+          if (nameIs(text, pos, 'connection')) {
             const v = value.toLowerCase();
             if (v.includes('close')) close = true;
             else if (minor === 0 && v.includes('keep-alive')) close = false;
@@ -383,6 +399,31 @@ export class H1ResponseParser {
       upgrade: status === 101,
     };
   }
+}
+
+const CHUNKED_LAST = /(?:^|,)[ \t]*chunked[ \t]*$/i;
+
+function isDigit(d: number): boolean {
+  return d >= 0 && d <= 9;
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Every char of `text[from, to)` may appear in a field value (VCHAR, obs-text, SP, HTAB). */
+function isFieldValue(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (FIELD_CHAR[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** The name at `text[pos…]` is `lower` (same length, checked by the caller), ASCII case-insensitive. */
+function nameIs(text: string, pos: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    // Names are tchars: setting bit 0x20 folds letters only; '-' (0x2d) and digits keep theirs.
+    if ((text.charCodeAt(pos + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 const STATUS_PREFIX = 'HTTP/1.';
@@ -418,6 +459,18 @@ function checkStatusLinePrefix(buf: Buffer, off: number): void {
 
 // A Content-Length value: digits, or a list of identical digit strings ("5, 5").
 function parseContentLength(value: string): number {
+  // The usual value: up to 15 digits and nothing else.
+  const n = value.length;
+  if (n > 0 && n <= 15) {
+    let v = 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const d = value.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n) return v;
+  }
   let result = -1;
   for (const part of value.split(',')) {
     const p = trimOws(part);

@@ -1,7 +1,8 @@
 /**
  * The read and write timeouts of one exchange, shared by the HTTP/1.x server session and both
- * upstream clients. A cleared FastTimer is final, so each wait gets a fresh one, and
- * {@link IoTimers.refreshRead} covers every read within it. The timers fire with the `IoTimers`
+ * upstream clients. A cleared FastTimer is final, so each wait gets a fresh one (unless the last
+ * one was parked, see {@link IoTimers.parkRead}), and {@link IoTimers.refreshRead} covers every
+ * read within it. The timers fire with the `IoTimers`
  * as their argument and report to the owner's one callback, so arming allocates no closure.
  */
 import type { EventEmitter } from 'node:events';
@@ -27,6 +28,8 @@ export type TimeoutKind = typeof READ_TIMEOUT | typeof WRITE_TIMEOUT;
 export class IoTimers {
   private readTimer: FastTimer | undefined = undefined;
   private writeTimer: FastTimer | undefined = undefined;
+  // False while no read wait is on; a timer left pending by `parkRead` then fires as a no-op.
+  private readArmed = false;
 
   /**
    * @param onTimeout called when a wait runs out
@@ -40,17 +43,42 @@ export class IoTimers {
   /** Starts a fresh read wait, ending the current one; none when `enabled` is false or no read timeout is set. */
   armRead(enabled: boolean): void {
     const ms = this.timeouts.readTimeout;
-    this.readTimer?.clear();
-    this.readTimer = ms === undefined || !enabled ? undefined : fastTimeout(IoTimers.fireRead, ms, this);
+    const t = this.readTimer;
+    if (ms === undefined || !enabled) {
+      this.readArmed = false;
+      t?.clear();
+      this.readTimer = undefined;
+      return;
+    }
+    this.readArmed = true;
+    // A timer parked by the previous exchange is restarted (one store) instead of made anew.
+    if (t?.pending && t.ms === ms) {
+      t.refresh();
+      return;
+    }
+    t?.clear();
+    this.readTimer = fastTimeout(IoTimers.fireRead, ms, this);
   }
 
   /** Data arrived: the read wait starts over (a no-op once it fired or was cleared). */
   refreshRead(): void {
-    this.readTimer?.refresh();
+    if (this.readArmed) this.readTimer?.refresh();
   }
 
+  /** Ends the read wait. */
   clearRead(): void {
+    this.readArmed = false;
     this.readTimer?.clear();
+  }
+
+  /**
+   * Ends the read wait but leaves its timer pending, for an owner that lives on (a pooled
+   * upstream connection) and arms the next wait soon: {@link armRead} then restarts it, and if it
+   * runs out first it fires as a no-op. The timer keeps this object reachable until then, so an
+   * owner about to be dropped calls {@link clear} instead.
+   */
+  parkRead(): void {
+    this.readArmed = false;
   }
 
   /**
@@ -65,6 +93,7 @@ export class IoTimers {
 
   /** Ends both waits. */
   clear(): void {
+    this.readArmed = false;
     this.readTimer?.clear();
     this.writeTimer?.clear();
   }
@@ -74,6 +103,8 @@ export class IoTimers {
   };
 
   private static fireRead(t: IoTimers): void {
+    if (!t.readArmed) return;
+    t.readArmed = false;
     t.onTimeout(READ_TIMEOUT);
   }
 

@@ -43,6 +43,8 @@ export interface ConnectTiming {
  * error guard attached; rejects with a typed `PingoraError`. When `timing` is given, it receives
  * the duration of each stage (also of a stage that failed, so a slow refusal shows up in logs).
  * `defaults` are the connector's source addresses and default CA (see {@link ConnectDefaults}).
+ * `onread` (plaintext peers only; ignored for TLS) is net's `onread` option: reads go to its
+ * callback instead of `'data'` events.
  *
  * @example
  * ```ts
@@ -55,9 +57,11 @@ export function connectPeer(
   peer: HttpPeer,
   timing?: ConnectTiming,
   defaults?: ConnectDefaults,
+  onread?: net.OnReadOpts,
 ): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const o = peer.options;
+    const reads = peer.tls ? undefined : onread;
     let stageStart = timing === undefined ? 0 : performance.now();
     const a = peer.address;
     let tlsStage = false;
@@ -129,7 +133,7 @@ export function connectPeer(
       tcp.on('error', onError);
       tcp.once('connect', () => onTcpConnect(tcp));
     };
-    if (a.kind === 'unix') return startTcp(net.connect({ path: a.path }));
+    if (a.kind === 'unix') return startTcp(net.connect({ path: a.path, onread: reads }));
     const tcpTo = (host: string, family: 0 | 4 | 6, localAddress: string | undefined) =>
       net.connect({
         host,
@@ -141,6 +145,7 @@ export function connectPeer(
         localAddress,
         keepAlive: o.tcpKeepalive !== undefined,
         keepAliveInitialDelay: o.tcpKeepalive?.idle ?? 0,
+        onread: reads,
       });
     if (o.bindTo !== undefined && net.isIP(o.bindTo) === 0) {
       const why = `${peer} bindTo ${JSON.stringify(o.bindTo)} is not an IP address`;

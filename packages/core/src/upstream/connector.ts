@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ErrorType, PingoraError } from '@pingora-ts/error';
 import { type Pem, readPemFile } from '@pingora-ts/tls-openssl';
-import { H1ClientSession } from '../protocols/h1-client.js';
+import { DirectReads, H1ClientSession } from '../protocols/h1-client.js';
 import type { UpstreamSession } from '../protocols/upstream-session.js';
 import { H2ClientSession } from '../protocols/h2-client.js';
 import { H2ClientConnection } from '../protocols/h2-connection.js';
@@ -222,9 +222,11 @@ export class Connector {
   private async newH1(peer: HttpPeer, key: string): Promise<H1ClientSession> {
     const timing: ConnectTiming = { connect: 0, tlsHandshake: 0 };
     const h1Peer = peer.options.alpn === 'h1' || !peer.tls ? peer : h1Only(peer);
-    const socket = await connectPeer(h1Peer, timing, this.connectDefaults);
+    // Plaintext HTTP/1.1 reads skip the stream machinery (see DirectReads); TLS keeps 'data'.
+    const reads = peer.tls ? undefined : new DirectReads();
+    const socket = await connectPeer(h1Peer, timing, this.connectDefaults, reads?.onread);
     this.stats.connectionsCreated++;
-    return new H1ClientSession(socket, key, timing);
+    return new H1ClientSession(socket, key, timing, reads);
   }
 
   private async connectH2(

@@ -15,13 +15,23 @@ import { PeerOptions } from './peer-options.js';
  */
 export class InetPeerAddress {
   readonly kind = 'inet' as const;
+  /** The plain-HTTP pool key of a default peer at this address (see `HttpPeer.reuseKey`). */
+  #httpKey: string | undefined = undefined;
+  // Access lines print the upstream per request; the text is made once.
+  #text: string | undefined = undefined;
   constructor(
     readonly host: string,
     readonly port: number,
   ) {}
   /** `host:port`, `[ipv6]:port`. */
   toString(): string {
-    return formatHostPort(this.host, this.port);
+    if (this.#text === undefined) this.#text = formatHostPort(this.host, this.port);
+    return this.#text;
+  }
+  /** @internal `http|host:port|0`, made once per address. */
+  httpKey(): string {
+    if (this.#httpKey === undefined) this.#httpKey = `http|${this.toString()}|0`;
+    return this.#httpKey;
   }
   /** The same text, for JSON log lines. */
   toJSON(): string {
@@ -32,7 +42,13 @@ export class InetPeerAddress {
 /** A Unix-socket address of an upstream; `${addr}` gives the path. */
 export class UnixPeerAddress {
   readonly kind = 'unix' as const;
+  #httpKey: string | undefined = undefined;
   constructor(readonly path: string) {}
+  /** @internal `http|unix:path|0`, made once per address. */
+  httpKey(): string {
+    if (this.#httpKey === undefined) this.#httpKey = `http|unix:${this.path}|0`;
+    return this.#httpKey;
+  }
   /** The socket path. */
   toString(): string {
     return formatUnixPath(this.path);
@@ -82,6 +98,22 @@ export function parsePeerAddress(addr: string): PeerAddress {
   return new InetPeerAddress(host, port);
 }
 
+// Addresses parsed from strings, shared: `upstreamPeer` usually builds a peer per request from one
+// of a few constant strings, and a shared address keeps its pool key (and the key's hash) made.
+const parsed = new Map<string, PeerAddress>();
+const MAX_PARSED = 1024;
+
+function sharedAddress(addr: string): PeerAddress {
+  let a = parsed.get(addr);
+  if (a === undefined) {
+    a = parsePeerAddress(addr);
+    // A proxy that makes addresses from request data must not grow this without bound.
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(addr, a);
+  }
+  return a;
+}
+
 /** `host:port` with IPv6 in brackets, or `unix:` and the path (the pool-key form). */
 export function formatPeerAddress(a: PeerAddress): string {
   if (a.kind === 'unix') return `unix:${a.path}`;
@@ -117,7 +149,7 @@ export class HttpPeer {
   #key: string | undefined;
 
   constructor(address: string | PeerAddressInit, tls: boolean, sni: string) {
-    this.address = typeof address === 'string' ? parsePeerAddress(address) : peerAddress(address);
+    this.address = typeof address === 'string' ? sharedAddress(address) : peerAddress(address);
     this.scheme = tls ? 'https' : 'http';
     this.sni = sni;
     this.options = new PeerOptions();
@@ -146,9 +178,14 @@ export class HttpPeer {
    */
   reuseKey(): string {
     if (this.#key !== undefined) return this.#key;
+    const o = this.options;
+    // The usual plaintext peer: the address's own key, the same string for every such peer.
+    if (!this.tls && o.alpn === 'h1' && o.bindTo === undefined && this.groupKey === 0) {
+      this.#key = this.address.httpKey();
+      return this.#key;
+    }
     let key = `${this.scheme}|${formatPeerAddress(this.address)}|${this.groupKey}`;
     if (this.tls) {
-      const o = this.options;
       key += `|${this.sni}|${o.verifyCert}|${o.verifyHostname}|${o.alternativeCn ?? ''}|${o.alpn}|${o.maxH2Streams}`;
       // By content, as Pingora compares them: equal material in distinct objects shares a pool.
       key += `|${tlsMaterialDigest(o.ca)}|${tlsMaterialDigest(this.clientCertKey)}`;
