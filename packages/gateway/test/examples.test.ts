@@ -5,6 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { get, type ServerResponse } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { closeAll, freePort, request, requirePeer, waitFor } from '@pingora-ts/test-utils';
@@ -29,6 +30,12 @@ afterEach(closeAll);
 const hasCurl = requirePeer('curl');
 const hasOpenssl = opensslAvailable();
 const EXPECTED = ['api-gateway.yaml', 'caching-proxy.yaml', 'reverse-proxy.yaml', 'tls-load-balancer.yaml'];
+/** An IPv4 address of this machine outside loopback, to send from; undefined when it has none. */
+function externalIPv4(): string | undefined {
+  const all = Object.values(networkInterfaces()).flat();
+  return all.find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+}
+
 const SCHEMA_LINE = '# yaml-language-server: $schema=../../packages/gateway/schema/pingora-ts.schema.json';
 
 describe('every example file', () => {
@@ -82,12 +89,13 @@ describe('reverse-proxy.yaml', () => {
 describe.runIf(hasOpenssl)('tls-load-balancer.yaml', () => {
   async function start() {
     const origins = await Promise.all(['a', 'b', 'c'].map((n) => startEchoOrigin(n)));
-    const port = await freePort();
+    const [port, plainPort] = [await freePort(), await freePort()];
     const ca: string[] = [];
     const run = await runExample(
       'tls-load-balancer.yaml',
       (doc) => {
         setIn(doc, ['listeners', 0, 'address'], `127.0.0.1:${port}`);
+        setIn(doc, ['listeners', 1], `127.0.0.1:${plainPort}`);
         setIn(
           doc,
           ['upstreams', 'web', 'backends'],
@@ -102,7 +110,7 @@ describe.runIf(hasOpenssl)('tls-load-balancer.yaml', () => {
         },
       },
     );
-    return { origins, port, ca, run };
+    return { origins, port, plainPort, ca, run };
   }
 
   it('presents the certificate of each server name and offers h2 then http/1.1', async () => {
@@ -146,6 +154,28 @@ describe.runIf(hasOpenssl)('tls-load-balancer.yaml', () => {
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe('https://example.com/docs?page=2');
     expect(origins.reduce((n, o) => n + o.hits, 0)).toBe(0);
+  });
+
+  it('sends plain HTTP to the same URL over HTTPS, and serves the TLS listener', async () => {
+    const { port, plainPort, ca, origins } = await start();
+    // The Host names the plain port: the redirect drops it (the HTTPS port is the default 443).
+    const plain = await request(`http://127.0.0.1:${plainPort}/docs/a%20b?page=2`, {
+      headers: { host: `Example.com:${plainPort}` },
+    });
+    expect([plain.status, plain.headers.location]).toEqual([301, 'https://example.com/docs/a%20b?page=2']);
+    const post = await request(`http://127.0.0.1:${plainPort}/form`, {
+      method: 'POST',
+      body: 'x=1',
+      headers: { host: 'api.example.com' },
+    });
+    expect([post.status, post.headers.location]).toEqual([301, 'https://api.example.com/form']);
+    expect(origins.reduce((n, o) => n + o.hits, 0)).toBe(0);
+
+    const served = await httpsGet(port, 'example.com', ca, '/docs?page=2');
+    expect(served.status).toBe(200);
+    expect(JSON.parse(served.body)).toMatchObject({ url: '/docs?page=2' });
+    const h2 = await h2Get(port, 'example.com', ca, '/over-h2');
+    expect([h2.status, h2.headers.location]).toEqual([200, undefined]);
   });
 
   it('stops sending to a backend failing its health check, and retries past a dead one', async () => {
@@ -229,7 +259,7 @@ describe('caching-proxy.yaml', () => {
     expect([hit.status, hit.headers['x-cache-status'], hit.body]).toEqual([200, 'hit', PAGE]);
     expect(origin.hits).toBe(1);
 
-    // 127.0.0.2 is this machine too, but not in the purge route's `allow`.
+    // 127.0.0.2 is this machine too, but not in `purge_allow`.
     const refused = await request(url('/page'), { method: 'PURGE', localAddress: '127.0.0.2' });
     expect(refused.status).toBe(403);
     expect(await status('/page')).toBe('hit');
@@ -239,6 +269,34 @@ describe('caching-proxy.yaml', () => {
     expect(await status('/page')).toBe('miss');
     expect(origin.hits).toBe(2);
   });
+
+  it('without purge_allow, takes PURGE from this machine only', async () => {
+    const text = exampleText('caching-proxy.yaml');
+    const open = text.replace(/^ *purge_allow: .*\n/m, '');
+    expect(open).not.toBe(text);
+    const { origin, url } = await start(open);
+    const status = async (path: string) => (await request(url(path))).headers['x-cache-status'];
+    expect([await status('/page'), await status('/page')]).toEqual(['miss', 'hit']);
+    // Any loopback address is this machine: allowed by the default.
+    expect((await request(url('/page'), { method: 'PURGE', localAddress: '127.0.0.2' })).status).toBe(200);
+    expect(await status('/page')).toBe('miss');
+    expect(origin.hits).toBe(2);
+    // Other methods are not the guard's business: a GET from anywhere is served as before.
+    expect(await status('/page')).toBe('hit');
+  });
+
+  it.runIf(externalIPv4() !== undefined)(
+    'without purge_allow, refuses PURGE from a non-loopback address with 403',
+    async () => {
+      const text = exampleText('caching-proxy.yaml').replace(/^ *purge_allow: .*\n/m, '');
+      const { url } = await start(text);
+      expect((await request(url('/page'))).headers['x-cache-status']).toBe('miss');
+      const from = externalIPv4()!;
+      const refused = await request(url('/page'), { method: 'PURGE', localAddress: from });
+      expect(refused.status).toBe(403);
+      expect((await request(url('/page'))).headers['x-cache-status']).toBe('hit');
+    },
+  );
 
   it('compresses for clients that accept gzip, from the one stored copy', async () => {
     const { origin, url } = await start();

@@ -224,6 +224,31 @@ const BAD_FILES: readonly BadFile[] = [
     expected: ['proxy.yaml:5:36: server.client_bind_to_ipv4[1]: must be an IPv4 address, got "::1"'],
   },
   {
+    name: 'two routes with one name',
+    yaml: `${APP}routes:\n  - name: web\n    upstream: app\n  - name: api\n    upstream: app\n  - upstream: app\n  - name: api\n    upstream: app\n`,
+    expected: ['proxy.yaml:10:11: routes[3].name: "api" is already the name of routes[1]'],
+  },
+  {
+    name: 'purge_allow without purge',
+    yaml: `${APP}routes:\n  - upstream: app\n    cache:\n      purge_allow: [10.0.0.0/8]\n`,
+    expected: ['proxy.yaml:7:7: routes[0].cache.purge_allow: purge_allow needs purge: true'],
+  },
+  {
+    name: 'bad purge_allow block',
+    yaml: `${APP}routes:\n  - upstream: app\n    cache: { purge: true, purge_allow: [10.0.0.0/33] }\n`,
+    expected: [
+      'proxy.yaml:6:41: routes[0].cache.purge_allow[0]: must be an IP address or a CIDR block such as "10.0.0.0/8" or "2001:db8::/32", got "10.0.0.0/33"',
+    ],
+  },
+  {
+    name: 'listener conditions: unknown scheme, port out of range',
+    yaml: `${APP}routes:\n  - upstream: app\n    match: { scheme: ftp, port: [80, 70000] }\n`,
+    expected: [
+      'proxy.yaml:6:22: routes[0].match.scheme: must be one of http, https, got "ftp"',
+      'proxy.yaml:6:38: routes[0].match.port[1]: must be at most 65535, got 70000',
+    ],
+  },
+  {
     name: 'every mistake at once, in file order',
     yaml: `upstreams:\n  app:\n    backends: [127.0.0.1:3000]\n    selection: ketma\nroutes:\n  - upstream: ap\n    matc: {}\nserver:\n  threads: 0\n`,
     expected: [

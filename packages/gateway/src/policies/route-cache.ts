@@ -48,7 +48,8 @@ export const ROUTE_CACHE_DEFAULTS: RouteCacheConfig = routeCacheSchema.parse({})
 /**
  * Builds the cache phases of one route.
  *
- * - The cache is on for GET and HEAD (and PURGE when `purge` is set).
+ * - The cache is on for GET and HEAD (and PURGE when `purge` is set; who may send one is
+ *   `purge_allow`, checked before this by the route's guards: see `purgeGuard`).
  * - The key is the route name (namespace), then host, path and query, then each `key` value.
  * - A response is stored per RFC 9111 (`respCacheable`): the origin's Cache-Control or Expires
  *   first, else `ttl` for {@link DEFAULT_TTL_STATUSES}; a request with Authorization is stored

@@ -16,6 +16,7 @@ import type { GatewayConfig, RouteConfig } from '../schema/index.js';
 import { cidrGuard } from './cidr.js';
 import { compileHeaderRules } from './header-rules.js';
 import { compileMatch, requestUri } from './match.js';
+import { purgeGuard } from './purge-guard.js';
 import { redirectResponder, respondResponder } from './responders.js';
 import { compileRewrite, rewriteUri } from './rewrite.js';
 import { staticResponder } from './static-files.js';
@@ -63,6 +64,8 @@ export function compileRoute(
   const guards: RequestGuard[] = [];
   const cidr = cidrGuard(route.allow, route.deny);
   if (cidr !== undefined) guards.push(cidr);
+  const purge = route.upstream === undefined ? undefined : purgeGuard(route.cache);
+  if (purge !== undefined) guards.push(purge);
   guards.push(...parts.policies.rateLimitGuards(route, name));
 
   const rewrite = compileRewrite(route.rewrite);

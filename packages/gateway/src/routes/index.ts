@@ -13,6 +13,7 @@ export { compileRewrite, rewriteUri } from './rewrite.js';
 export type { PathRewrite } from './rewrite.js';
 export { cidrGuard, cidrSet, parseIp } from './cidr.js';
 export type { CidrSet } from './cidr.js';
+export { DEFAULT_PURGE_ALLOW, purgeGuard } from './purge-guard.js';
 export { redirectResponder, respondResponder, sendAnswer } from './responders.js';
 export { staticResponder, decodePath } from './static-files.js';
 export { contentTypeOf, DEFAULT_CONTENT_TYPE } from './mime.js';

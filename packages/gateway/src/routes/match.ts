@@ -11,6 +11,9 @@
  * - paths are compared after normalization (see {@link routingUri}), never with the query.
  * - `method: GET` admits HEAD too (a HEAD is a GET without its body).
  * - `headers`: a string is the exact first value; `true` present and not empty; `false` absent or empty.
+ * - `scheme`: `https` when the connection is TLS (the listener has `tls`), else `http`; what the
+ *   client connected with, not what a front proxy's X-Forwarded-Proto claims.
+ * - `port`: the local port the connection came in on (the listener's), not the Host header's.
  */
 import type { Session } from '@pingora-ts/proxy';
 import type { RouteMatch } from '../schema/index.js';
@@ -38,6 +41,8 @@ export function compileMatch(match: RouteMatch): RouteMatcher {
   if (match.path !== undefined) checks.push(exactPathCheck(match.path));
   if (match.path_prefix !== undefined) checks.push(prefixCheck(match.path_prefix));
   if (match.host !== undefined) checks.push(hostCheck(match.host));
+  if (match.scheme !== undefined) checks.push(schemeCheck(match.scheme));
+  if (match.port !== undefined) checks.push(portCheck(match.port));
   if (match.headers !== undefined) {
     for (const [name, want] of Object.entries(match.headers)) checks.push(headerCheck(name, want));
   }
@@ -118,6 +123,21 @@ function headerCheck(name: string, want: string | boolean): Check {
   if (want === true) return (s) => !isBlank(s.getHeader(lower));
   if (want === false) return (s) => isBlank(s.getHeader(lower));
   return (s) => s.getHeader(lower) === want;
+}
+
+function schemeCheck(scheme: 'http' | 'https'): Check {
+  const tls = scheme === 'https';
+  // The acceptor records a TLS digest on every TLS connection, and only on those.
+  return (s) => (s.digest().sslDigest !== undefined) === tls;
+}
+
+function portCheck(port: number | number[]): Check {
+  if (typeof port === 'number') return (s) => s.serverAddr()?.port === port;
+  const ports = new Set(port);
+  return (s) => {
+    const local = s.serverAddr();
+    return local !== undefined && ports.has(local.port);
+  };
 }
 
 function hostCheck(host: string | string[]): Check {

@@ -6,6 +6,7 @@
 import { ResponseHeader } from '@pingora-ts/http';
 import type { Session } from '@pingora-ts/proxy';
 import type { GatewayCtx, Responder } from '../runtime/contracts.js';
+import { hostOf } from '../runtime/request-key.js';
 import type { RouteConfig } from '../schema/index.js';
 import { requestUri } from './match.js';
 
@@ -28,29 +29,33 @@ export function sendAnswer(session: Session, ctx: GatewayCtx, resp: ResponseHead
 
 /**
  * A `redirect` action: `status` with `Location: to`, where `$uri` is replaced by the request's
- * path and query and `$path` by its path (both in routing form: normalized, still percent-encoded).
+ * path and query and `$path` by its path (both in routing form: normalized, still percent-encoded),
+ * and `$host` by its host name, lower-cased and without the port (as nginx's `$host`: the port
+ * the client used is the one being redirected away from).
  *
  * @example
  * ```ts
- * redirectResponder({ to: 'https://example.com$uri', status: 308 });
+ * redirectResponder({ to: 'https://$host$uri', status: 301 }); // plain HTTP → HTTPS
  * ```
  */
 export function redirectResponder(config: RedirectConfig): Responder {
-  const parts = config.to.split(/(\$uri|\$path)/);
+  const parts = config.to.split(/(\$uri|\$path|\$host)/);
   const fixed = parts.length === 1 ? config.to : undefined;
   const template = ResponseHeader.build(config.status);
   template.insertHeader('Content-Length', '0');
   return async (session, ctx) => {
     const resp = template.clone();
-    resp.insertHeader('Location', fixed ?? expand(parts, requestUri(session)));
+    resp.insertHeader('Location', fixed ?? expand(parts, session));
     sendAnswer(session, ctx, resp);
   };
 }
 
-function expand(parts: string[], uri: string): string {
+function expand(parts: string[], session: Session): string {
+  const uri = requestUri(session);
   let out = '';
   for (const p of parts) {
-    if (p === '$uri') out += uri;
+    if (p === '$host') out += hostOf(session);
+    else if (p === '$uri') out += uri;
     else if (p === '$path') {
       const q = uri.indexOf('?');
       out += q === -1 ? uri : uri.slice(0, q);

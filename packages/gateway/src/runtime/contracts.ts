@@ -65,7 +65,7 @@ export interface CompiledRoute {
   readonly index: number;
   /** True when the request fits the route's `match`. */
   matches(session: Session): boolean;
-  /** allow/deny, then rate limits; each may answer (403, 429). */
+  /** allow/deny, the PURGE check, then rate limits; each may answer (403, 429). */
   readonly guards: readonly RequestGuard[];
   /** Proxy to a cluster, or answer here (redirect, respond, static). */
   readonly action: { kind: 'proxy'; cluster: UpstreamCluster } | { kind: 'answer'; respond: Responder };

@@ -1,6 +1,7 @@
 /**
- * Checks that span sections of the file: a route's `upstream` names a cluster, `store: redis`
- * and `storage: redis` have a `redis` section, `storage: disk` has `cache.disk`.
+ * Checks that span sections of the file: a route's `upstream` names a cluster, route names are
+ * unique, `store: redis` and `storage: redis` have a `redis` section, `storage: disk` has
+ * `cache.disk`.
  *
  * They run even when other parts of the file are wrong (so `-t` lists every mistake at once),
  * which means the value seen here may not have the output type: every access is guarded.
@@ -37,8 +38,22 @@ export function checkCrossReferences(c: unknown, ctx: Ctx): void {
   }
   const hasRedis = c.redis !== undefined;
   const hasDisk = isRecord(c.cache) && c.cache.disk !== undefined;
+  // The name is the cache key's namespace and the label in logs and metrics: two routes sharing
+  // one would share cached entries and counts without saying so.
+  const named = new Map<string, number>();
   routes.forEach((r: unknown, i) => {
     if (!isRecord(r)) return;
+    if (typeof r.name === 'string') {
+      const first = named.get(r.name);
+      if (first === undefined) named.set(r.name, i);
+      else {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${r.name}" is already the name of routes[${first}]`,
+          path: ['routes', i, 'name'],
+        });
+      }
+    }
     if (
       typeof r.upstream === 'string' &&
       isRecord(c.upstreams) &&

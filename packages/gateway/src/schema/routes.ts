@@ -27,12 +27,20 @@ export const routeMatch = z
         description:
           'Header has this exact value (true: is present and not empty, false: is absent or empty)',
       }),
+    scheme: z.enum(['http', 'https']).optional().meta({
+      description: 'How the request arrived: https on a TLS listener, http on a plain one',
+    }),
+    port: oneOrMany(z.number().int().min(1).max(65535)).optional().meta({
+      description: "Local port the request arrived on (the listener's). Several: any of them",
+    }),
   })
   .meta({ description: 'Conditions on the request; all must hold' });
 
 /** Answer with a redirect. */
 export const redirectAction = z.strictObject({
-  to: z.string().min(1).meta({ description: 'Location; "$path" and "$uri" (path and query) are replaced' }),
+  to: z.string().min(1).meta({
+    description: 'Location; "$host" (without port), "$path" and "$uri" (path and query) are replaced',
+  }),
   status: z
     .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)])
     .default(302),
@@ -66,28 +74,39 @@ export const rateLimit = z.strictObject({
 });
 
 /** Response caching on a route. */
-export const routeCache = z.strictObject({
-  storage: z
-    .enum(['memory', 'disk', 'redis'])
-    .default('memory')
-    .meta({ description: 'Where assets live (disk and redis need `cache`/`redis` settings)' }),
-  ttl: duration
-    .default(60_000)
-    .meta({ description: 'Freshness of a 200 the origin gives no Cache-Control for' }),
-  stale_while_revalidate: duration.default(0),
-  stale_if_error: duration.default(60_000),
-  vary: z
-    .array(z.string())
-    .optional()
-    .meta({ description: 'Headers the cache may vary on; Vary on others makes a response uncacheable' }),
-  key: z.array(requestKey).optional().meta({ description: 'Extra request values in the cache key' }),
-  max_file_size: size.default(8 * 1024 * 1024),
-  purge: z.boolean().default(false).meta({ description: 'Accept PURGE requests (restrict with `allow`)' }),
-  lock: z
-    .boolean()
-    .default(true)
-    .meta({ description: 'One request fills a missing asset while the others wait' }),
-});
+export const routeCache = z
+  .strictObject({
+    storage: z
+      .enum(['memory', 'disk', 'redis'])
+      .default('memory')
+      .meta({ description: 'Where assets live (disk and redis need `cache`/`redis` settings)' }),
+    ttl: duration
+      .default(60_000)
+      .meta({ description: 'Freshness of a 200 the origin gives no Cache-Control for' }),
+    stale_while_revalidate: duration.default(0),
+    stale_if_error: duration.default(60_000),
+    vary: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Headers the cache may vary on; Vary on others makes a response uncacheable' }),
+    key: z.array(requestKey).optional().meta({ description: 'Extra request values in the cache key' }),
+    max_file_size: size.default(8 * 1024 * 1024),
+    purge: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Accept PURGE requests (from the addresses in `purge_allow`)' }),
+    purge_allow: z.array(cidr).min(1).optional().meta({
+      description: 'Client addresses that may PURGE (others get 403); default: this machine (loopback) only',
+    }),
+    lock: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'One request fills a missing asset while the others wait' }),
+  })
+  .refine((c) => c.purge_allow === undefined || c.purge, {
+    message: 'purge_allow needs purge: true',
+    path: ['purge_allow'],
+  });
 
 /** Response compression on a route. */
 export const routeCompression = z.union([
