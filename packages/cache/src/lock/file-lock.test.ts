@@ -19,7 +19,7 @@ import type { Locked } from './lock-table.js';
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 const dirs: string[] = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true, maxRetries: 5 });
 });
 
 function lockDir(): string {
@@ -86,6 +86,9 @@ describe('FileCacheLock', () => {
     const permit = await lead(lock.lock(KEY));
     expect(readFileSync(new LockFiles(dir).path(KEY), 'utf8')).toMatch(new RegExp(`^${process.pid} `));
     permit.unlock('Done');
+    // The release unlinks in the background: wait for it so the directory is empty before cleanup.
+    await lock.flush();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('breaks a lock file older than ageTimeoutMs', async () => {
@@ -153,7 +156,8 @@ describe('FileCacheLock', () => {
   });
 
   it('cancel after the wait gave a permit changes nothing', async () => {
-    const lock = new FileCacheLock({ dir: lockDir(), ageTimeoutMs: 60_000 });
+    const dir = lockDir();
+    const lock = new FileCacheLock({ dir, ageTimeoutMs: 60_000 });
     const leader = lock.lock(KEY);
     if (leader.kind !== 'read') throw new Error('expected a read lock');
     const result = await leader.lock.wait();
@@ -162,6 +166,8 @@ describe('FileCacheLock', () => {
     expect(lock.size).toBe(1);
     if (result.status === 'TransientError') result.permit.unlock('Done');
     expect(lock.size).toBe(0);
+    await lock.flush();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a stale writer gets its permit at once and takes the file in the background', async () => {

@@ -80,16 +80,29 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
   // --- timer: one per connection, for the phase it is in ---
 
   private arm(kind: number, ms: number): void {
-    this.timer?.clear();
-    this.timer = undefined;
     this.timerKind = kind;
+    const t = this.timer;
+    // A timer still pending with the same duration (idle and head timeouts are both 60 s by
+    // default) is restarted in place: one store per request instead of a new timer.
+    if (t !== undefined && ms > 0 && t.ms === ms && t.pending) {
+      t.refresh();
+      return;
+    }
+    t?.clear();
+    this.timer = undefined;
     if (ms > 0) this.timer = fastTimeout(H1RawConnection.onTimer, ms, this);
+  }
+
+  // Between a head and the response's end no phase timer runs: the timer stays pending, parked,
+  // for the next arm to restart; if it runs out first it fires as a no-op.
+  private park(): void {
+    this.timerKind = TIMER_NONE;
   }
 
   private static onTimer(c: H1RawConnection): void {
     c.timer = undefined;
     const s = c.socket;
-    if (s.destroyed) return;
+    if (s.destroyed || c.timerKind === TIMER_NONE) return;
     if (c.timerKind === TIMER_HEAD) {
       // A pipelined response still on its way leaves no room for a 408: the connection just closes.
       const answer = c.session === undefined && s.writable;
@@ -230,8 +243,7 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
   // --- parser sink ---
 
   onHead(head: ParsedRequestHead): boolean {
-    this.timer?.clear();
-    this.timerKind = TIMER_NONE;
+    this.park();
     this.reqDone = false;
     this.respDone = false;
     const req: RawRequestHead = {
@@ -301,10 +313,7 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
     this.stopRequestClock();
     const t = this.pendingTrailers;
     this.pendingTrailers = undefined;
-    if (this.timerKind === TIMER_DRAIN) {
-      this.timer?.clear();
-      this.timerKind = TIMER_NONE;
-    }
+    if (this.timerKind === TIMER_DRAIN) this.park();
     this.session?.onBodyEnd(t);
   }
 

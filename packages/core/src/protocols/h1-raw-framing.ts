@@ -18,26 +18,41 @@ export const FRAMING_CHUNKED = 2;
 export const FRAMING_CLOSE = 3;
 export type Framing = 0 | 1 | 2 | 3;
 
-/** What a response head needs to know about its request and connection. */
+/** What a response head needs to know about its request and connection; the framing comes back in it. */
 export interface FramingInput {
   /** The request was HEAD. */
-  readonly head: boolean;
+  head: boolean;
   /** The client speaks HTTP/1.1 (chunked allowed). */
-  readonly http11: boolean;
-  /** The connection may stay open after this response, before the response's own fields are read. */
+  http11: boolean;
+  /**
+   * In: the connection may stay open after this response, before the response's own fields are
+   * read. Out: whether it does.
+   */
   keepAlive: boolean;
   /** Idle timeout advertised in `Keep-Alive: timeout=N`, ms (0: none advertised). */
-  readonly keepaliveMs: number;
+  keepaliveMs: number;
   /**
    * Total body length when known at head time, else -1. node:http decides framing when the head
    * is written (chunked without a Content-Length, even when the body then comes in one call),
    * and the session does the same so both engines put the same fields on the wire.
    */
-  readonly knownLength: number;
+  knownLength: number;
+  /** Out: the framing chosen. */
+  framing: Framing;
 }
 
 // "HTTP/1.1 200 OK\r\n" per status, built once.
 const STATUS_LINES: Array<string | undefined> = [];
+
+function statusLine(resp: ResponseHeader): string {
+  const status = resp.status;
+  const reason = resp.getReasonPhrase();
+  if (reason !== undefined && reason !== reasonPhrase(status)) return `HTTP/1.1 ${status} ${reason}\r\n`;
+  let line = STATUS_LINES[status];
+  if (line === undefined)
+    STATUS_LINES[status] = line = `HTTP/1.1 ${status} ${reasonPhrase(status) ?? ''}\r\n`;
+  return line;
+}
 
 /**
  * The response head as node:http writes it: always `HTTP/1.1` (whatever version the header
@@ -45,70 +60,102 @@ const STATUS_LINES: Array<string | undefined> = [];
  * case and order, and the final empty line.
  */
 export function h1ResponseHead(resp: ResponseHeader): string {
-  const status = resp.status;
-  const reason = resp.getReasonPhrase();
-  let line: string | undefined;
-  if (reason === undefined || reason === reasonPhrase(status)) {
-    line = STATUS_LINES[status];
-    if (line === undefined)
-      STATUS_LINES[status] = line = `HTTP/1.1 ${status} ${reasonPhrase(status) ?? ''}\r\n`;
-  } else line = `HTTP/1.1 ${status} ${reason}\r\n`;
-  return `${line}${headerLines(resp.rawHeaders, false)}\r\n`;
+  return `${statusLine(resp)}${headerLines(resp.rawHeaders, false)}\r\n`;
 }
 
-let dateSecond = -1;
-let dateValue = '';
+// node:http's Date cache: one string per second, dropped by a timer at the next second (so no
+// request pays for reading the clock).
+let dateValue: string | undefined;
 
-// node:http's Date cache, per second.
 function httpDate(): string {
-  const now = Date.now();
-  const s = Math.floor(now / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateValue = new Date(now).toUTCString();
+  let d = dateValue;
+  if (d === undefined) {
+    const now = Date.now();
+    dateValue = d = new Date(now).toUTCString();
+    setTimeout(resetDate, 1000 - (now % 1000)).unref();
   }
-  return dateValue;
+  return d;
+}
+
+function resetDate(): void {
+  dateValue = undefined;
 }
 
 function listHasClose(value: string): boolean {
   return /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
 }
 
+// `name` (any case) is `lower` (lower case, same length); the common spelling `title` and a
+// first-letter check spare most calls a toLowerCase.
+function named(name: string, lower: string, title: string): boolean {
+  return (
+    name === title ||
+    name === lower ||
+    ((name.charCodeAt(0) | 0x20) === lower.charCodeAt(0) && name.toLowerCase() === lower)
+  );
+}
+
 /**
  * Decides the framing of `resp` and adds the fields node:http would, on the wire only: `resp`
- * is left as the app gave it (it may be a cached header). Updates `input.keepAlive`. Returns the
- * framing and the head as a latin1 string.
+ * is left as the app gave it (it may be a cached header). Sets `input.framing` and
+ * `input.keepAlive`. Returns the head as a latin1 string. One pass over the fields, which both
+ * writes their lines and finds the ones framing depends on (the first of each, as `get` would).
  */
-export function frameResponse(resp: ResponseHeader, input: FramingInput): [Framing, string] {
+export function frameResponse(resp: ResponseHeader, input: FramingInput): string {
   const status = resp.status;
-  const h = resp.headers;
+  const raw = resp.rawHeaders;
+  let te: string | undefined;
+  let conn: string | undefined;
+  let hasLength = false;
+  let hasDate = false;
+  let hasKeepAlive = false;
+  let lines = '';
+  const n = raw.length - 1;
+  for (let i = 0; i < n; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    lines += `${name}: ${value}\r\n`;
+    switch (name.length) {
+      case 4:
+        if (!hasDate && named(name, 'date', 'Date')) hasDate = true;
+        break;
+      case 10:
+        if (named(name, 'connection', 'Connection')) {
+          if (conn === undefined) conn = value;
+        } else if (named(name, 'keep-alive', 'Keep-Alive')) hasKeepAlive = true;
+        break;
+      case 14:
+        if (!hasLength && named(name, 'content-length', 'Content-Length')) hasLength = true;
+        break;
+      case 17:
+        if (te === undefined && named(name, 'transfer-encoding', 'Transfer-Encoding')) te = value;
+        break;
+    }
+  }
   let extra = '';
   let framing: Framing;
   if (input.head || status < 200 || status === 204 || status === 304) framing = FRAMING_NONE;
-  else if (h.get('transfer-encoding') !== undefined) {
-    framing = /(?:^|,)\s*chunked\s*$/i.test(h.get('transfer-encoding')!) ? FRAMING_CHUNKED : FRAMING_CLOSE;
-  } else if (h.get('content-length') !== undefined) framing = FRAMING_LENGTH;
+  else if (te !== undefined) framing = /(?:^|,)\s*chunked\s*$/i.test(te) ? FRAMING_CHUNKED : FRAMING_CLOSE;
+  else if (hasLength) framing = FRAMING_LENGTH;
   else if (input.knownLength >= 0) {
     extra += `Content-Length: ${input.knownLength}\r\n`;
     framing = FRAMING_LENGTH;
   } else framing = input.http11 ? FRAMING_CHUNKED : FRAMING_CLOSE;
-  // node:http names the chunked coding it chose last.
-  const te = framing === FRAMING_CHUNKED && h.get('transfer-encoding') === undefined;
+  input.framing = framing;
   if (framing === FRAMING_CLOSE) input.keepAlive = false;
-  const conn = h.get('connection');
   if (conn !== undefined && listHasClose(conn)) input.keepAlive = false;
-  if (h.get('date') === undefined) extra += `Date: ${httpDate()}\r\n`;
+  if (!hasDate) extra += `Date: ${httpDate()}\r\n`;
   if (conn === undefined) {
     extra += input.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
-    if (input.keepAlive && input.keepaliveMs > 0 && h.get('keep-alive') === undefined)
+    if (input.keepAlive && input.keepaliveMs > 0 && !hasKeepAlive)
       extra += `Keep-Alive: timeout=${Math.floor(input.keepaliveMs / 1000)}\r\n`;
   } else if (!input.keepAlive && !listHasClose(conn)) {
     // The app's own Connection field says keep-alive but this connection closes: say so instead.
     extra += 'Connection: close\r\n';
   }
-  if (te) extra += 'Transfer-Encoding: chunked\r\n';
-  const head = h1ResponseHead(resp);
-  return [framing, extra.length === 0 ? head : `${head.slice(0, -2)}${extra}\r\n`];
+  // node:http names the chunked coding it chose last.
+  if (framing === FRAMING_CHUNKED && te === undefined) extra += 'Transfer-Encoding: chunked\r\n';
+  return `${statusLine(resp)}${lines}${extra}\r\n`;
 }
 
 /** The size line of one chunk. */

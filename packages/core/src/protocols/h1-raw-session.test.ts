@@ -283,6 +283,48 @@ describe.skipIf(NODE_FORCED)('raw HTTP/1.x engine', () => {
     expect(count(idle.data, 'HTTP/1.1')).toBe(1);
   });
 
+  it('lets a request outlast the head timeout, then still closes the idle connection', async () => {
+    // The head timer stays parked while a request is served and is restarted for the idle wait.
+    const srv = await start({ headersTimeout: 200, keepaliveTimeout: 200 });
+    const before = slowSeen.length;
+    const c = new Conn(srv.port);
+    c.send('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    while (slowSeen.length === before) await new Promise((r) => setImmediate(r));
+    // A head cut at the same timeout on another connection: by then the served one's timer is due too.
+    const probe = new Conn(srv.port);
+    probe.send('GET / HTTP/1.1\r\n');
+    await probe.closed;
+    expect(probe.data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.socket.destroyed).toBe(false);
+    srv.release();
+    await c.until((d) => d.includes('ok /slow'));
+    const t0 = performance.now();
+    await c.closed;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(150);
+    expect(count(c.data, 'HTTP/1.1 200 OK')).toBe(1);
+  });
+
+  it('writes the current second in Date, moving on with the clock', async () => {
+    const { port } = await start();
+    const c = new Conn(port);
+    const dates: string[] = [];
+    const ask = async (): Promise<string> => {
+      const n = dates.length + 1;
+      c.send('GET /d HTTP/1.1\r\nHost: x\r\n\r\n');
+      const d = await c.until((d) => count(d, 'ok /d') === n);
+      const all = [...d.matchAll(/\r\nDate: ([^\r]+)\r\n/g)];
+      dates.push(all[all.length - 1]![1]!);
+      return dates[dates.length - 1]!;
+    };
+    const first = await ask();
+    expect(Math.abs(Date.parse(first) - Date.now())).toBeLessThan(2000);
+    // The cached value is dropped at the next second: ask until it changes (bounded by the test timeout).
+    while ((await ask()) === first) await new Promise((r) => setTimeout(r, 20));
+    const last = dates[dates.length - 1]!;
+    expect(Date.parse(last)).toBeGreaterThan(Date.parse(first));
+    expect(Math.abs(Date.parse(last) - Date.now())).toBeLessThan(2000);
+  });
+
   it('writes no body for HEAD and 204, keeping the connection usable', async () => {
     const { port } = await start();
     const c = new Conn(port);

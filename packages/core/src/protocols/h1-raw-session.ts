@@ -15,6 +15,7 @@ import {
   FRAMING_CLOSE,
   FRAMING_NONE,
   type Framing,
+  type FramingInput,
   frameResponse,
   h1ResponseHead,
   lastChunk,
@@ -72,6 +73,15 @@ export interface RawRequestHead {
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
+const FRAMING_SCRATCH: FramingInput = {
+  head: false,
+  http11: true,
+  keepAlive: true,
+  keepaliveMs: 0,
+  knownLength: -1,
+  framing: FRAMING_NONE,
+};
+
 /** An HTTP/1.x request/response on a raw socket. Created by the raw connection; apps receive it. */
 export class H1RawSession implements HttpServerSession {
   readonly httpVersion = 1 as const;
@@ -90,7 +100,8 @@ export class H1RawSession implements HttpServerSession {
   private continueSent = false;
   private goneCallbacks: Array<(reason: PingoraError | undefined) => void> | undefined = undefined;
   private goneReason: PingoraError | undefined = undefined;
-  private readonly timers: IoTimers;
+  // Made on first use (a body read, a blocked write, a timeout setter): most requests need none.
+  private ioTimers: IoTimers | undefined = undefined;
   private minSendRate: number | undefined = undefined;
   private closeOnEarlyResponse = false;
   private drainTimeout: number | undefined = DEFAULT_TOTAL_DRAIN_TIMEOUT;
@@ -105,8 +116,13 @@ export class H1RawSession implements HttpServerSession {
     private readonly upgrade: { socket: Socket; head: Buffer } | undefined,
   ) {
     this.body = new RawBody(owner);
-    this.timers = new IoTimers(this.onTimeout, owner.options);
     this.keepaliveMs = owner.keepaliveMs;
+  }
+
+  private get timers(): IoTimers {
+    let t = this.ioTimers;
+    if (t === undefined) this.ioTimers = t = new IoTimers((kind) => this.onTimeout(kind), this.owner.options);
+    return t;
   }
 
   get bodyBytesRead(): number {
@@ -180,7 +196,7 @@ export class H1RawSession implements HttpServerSession {
   pauseRequestBody(): void {
     if (this.body.discarding) return;
     this.body.pause();
-    this.timers.clearRead();
+    this.ioTimers?.clearRead();
   }
 
   resumeRequestBody(): void {
@@ -195,13 +211,13 @@ export class H1RawSession implements HttpServerSession {
 
   /** @internal From the connection: a body chunk (timers see activity). */
   onBodyChunk(chunk: Buffer): void {
-    this.timers.refreshRead();
+    this.ioTimers?.refreshRead();
     this.body.push(chunk);
   }
 
   /** @internal From the connection: the body is complete. */
   onBodyEnd(trailers: string[] | undefined): void {
-    this.timers.clearRead();
+    this.ioTimers?.clearRead();
     this.body.end(trailers);
   }
 
@@ -215,7 +231,7 @@ export class H1RawSession implements HttpServerSession {
     this.timers.armRead(this.bodyStarted && !this.body.done && !this.body.isPaused);
   }
 
-  private readonly onTimeout = (kind: TimeoutKind): void => {
+  private onTimeout(kind: TimeoutKind): void {
     if (kind === READ_TIMEOUT) {
       this.body.fail(readTimedout(this.timers.timeouts.readTimeout));
       return;
@@ -223,7 +239,7 @@ export class H1RawSession implements HttpServerSession {
     this.goneReason = writeTimedout(this.minSendRate, this.timers.timeouts.writeTimeout);
     this.owner.socket.destroy();
     this.markFinished();
-  };
+  }
 
   writeContinueResponse(): void {
     if (!this.expectContinue || this.continueSent || this.written !== undefined) return;
@@ -302,20 +318,19 @@ export class H1RawSession implements HttpServerSession {
 
   private frame(resp: ResponseHeader, knownLength: number): void {
     this.pendingResp = undefined;
-    const input = {
-      head: this.req.method === 'HEAD',
-      http11: this.req.minorVersion === 1,
-      keepAlive:
-        !this.keepaliveOff &&
-        this.owner.keepAliveAllowed(this) &&
-        !(this.closeOnEarlyResponse && this.hasRequestBody && !this.owner.requestComplete(this)),
-      keepaliveMs: this.keepaliveMs,
-      knownLength,
-    };
-    const [framing, head] = frameResponse(resp, input);
-    this.framing = framing;
+    // One scratch object for every response: frameResponse is synchronous.
+    const input = FRAMING_SCRATCH;
+    input.head = this.req.method === 'HEAD';
+    input.http11 = this.req.minorVersion === 1;
+    input.keepAlive =
+      !this.keepaliveOff &&
+      this.owner.keepAliveAllowed(this) &&
+      !(this.closeOnEarlyResponse && this.hasRequestBody && !this.owner.requestComplete(this));
+    input.keepaliveMs = this.keepaliveMs;
+    input.knownLength = knownLength;
+    this.pendingHead = frameResponse(resp, input);
+    this.framing = input.framing;
     this.keepAlive = input.keepAlive;
-    this.pendingHead = head;
   }
 
   writeResponseBody(chunk: Buffer | undefined, endOfStream: boolean): boolean {
@@ -395,7 +410,7 @@ export class H1RawSession implements HttpServerSession {
 
   /** @internal The connection closed; tell the waiters if the response was not done. */
   clientClosed(): void {
-    this.timers.clear();
+    this.ioTimers?.clear();
     if (!this.body.done && this.upgrade === undefined)
       this.body.fail(new Error('client closed the connection before the request body was complete'));
     const cbs = this.goneCallbacks;
@@ -420,12 +435,9 @@ export class H1RawSession implements HttpServerSession {
     if (this.responseFinished) return;
     this.responseFinished = true;
     this.timing.end = performance.now();
-    this.timers.clearRead();
+    this.ioTimers?.clearRead();
     if (this.upgrade !== undefined) return;
-    if (!this.body.done) {
-      this.body.discarding = true;
-      this.timers.clearRead();
-    }
+    if (!this.body.done) this.body.discarding = true;
     this.owner.responseDone(this, this.keepAlive, this.keepaliveMs, this.drainTimeout);
   }
 }

@@ -72,6 +72,9 @@ enum State {
 const CR = 0x0d;
 const LF = 0x0a;
 const MAX_LINE = 4096;
+// Searched as Buffers: node's indexOf converts a string needle on every call.
+const CRLF = Buffer.from('\r\n', 'latin1');
+const CRLF_CRLF = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * Incremental parser for one connection.
@@ -235,7 +238,7 @@ export class H1RequestParser {
         } else break;
       }
       if (off === end) return -1;
-      const stop = data.indexOf('\r\n\r\n', off, 'latin1');
+      const stop = data.indexOf(CRLF_CRLF, off);
       if (stop >= 0) return this.onHeadBytes(data, off, stop);
       this.checkPartial(data, off, end, off);
       this.appendPending(data, off, end);
@@ -247,7 +250,7 @@ export class H1RequestParser {
     const want = Math.min(end - off, this.limits.maxHeadBytes + 4 - had);
     this.appendPending(data, off, off + Math.max(want, 0));
     const pending = this.pending!;
-    const stop = pending.indexOf('\r\n\r\n', from, 'latin1');
+    const stop = pending.indexOf(CRLF_CRLF, from);
     // The buffer's spare capacity holds stale bytes: a match must lie wholly within what was received.
     if (stop >= 0 && stop + 4 <= this.pendingLen) {
       const used = stop + 4 - had;
@@ -290,7 +293,7 @@ export class H1RequestParser {
     }
     if (!this.requestLineChecked) {
       // Bytes before `from` held no CRLF (or the line would have been checked): no rescan.
-      const eol = buf.indexOf('\r\n', Math.max(headStart, from - 1), 'latin1');
+      const eol = buf.indexOf(CRLF, Math.max(headStart, from - 1));
       if (eol >= 0 && eol < to) {
         const scratch = { rawHeaders: [] } as unknown as ParsedRequestHead;
         parseRequestLine(buf, headStart, eol, buf.toString('latin1', headStart, eol), scratch);
