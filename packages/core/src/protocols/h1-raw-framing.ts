@@ -150,12 +150,25 @@ export function frameResponse(resp: ResponseHeader, input: FramingInput): string
     if (input.keepAlive && input.keepaliveMs > 0 && !hasKeepAlive)
       extra += `Keep-Alive: timeout=${Math.floor(input.keepaliveMs / 1000)}\r\n`;
   } else if (!input.keepAlive && !listHasClose(conn)) {
-    // The app's own Connection field says keep-alive but this connection closes: say so instead.
+    // The app's own Connection field says keep-alive but this connection closes: one
+    // `Connection: close` replaces it, so no client reads two answers. Rare, so a second pass.
+    lines = withoutConnection(raw);
     extra += 'Connection: close\r\n';
   }
   // node:http names the chunked coding it chose last.
   if (framing === FRAMING_CHUNKED && te === undefined) extra += 'Transfer-Encoding: chunked\r\n';
   return `${statusLine(resp)}${lines}${extra}\r\n`;
+}
+
+// The field lines of `raw` without its Connection fields.
+function withoutConnection(raw: string[]): string {
+  let lines = '';
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && named(name, 'connection', 'Connection')) continue;
+    lines += `${name}: ${raw[i + 1]!}\r\n`;
+  }
+  return lines;
 }
 
 /** The size line of one chunk. */

@@ -70,6 +70,15 @@ async function handle(session: HttpServerSession, release: Promise<void>): Promi
     up.socket.on('data', (c) => up.socket.write(`got=${c.toString('latin1')};`));
     return;
   }
+  if (path === '/keepalive-field') {
+    // The app says keep-alive; the server's request limit closes this connection anyway.
+    const resp = ResponseHeader.build(200);
+    resp.insertHeader('Connection', 'keep-alive');
+    resp.insertHeader('X-After', '1');
+    session.writeResponseHeader(resp);
+    session.writeResponseBody(Buffer.from('kept?'), true);
+    return;
+  }
   if (path === '/nocontent') return session.writeResponseHeader(ResponseHeader.build(204), true);
   if (path === '/h2resp') {
     // A response header as an HTTP/2 origin's arrives: version 2.0, lowercase names.
@@ -260,6 +269,18 @@ describe.skipIf(NODE_FORCED)('raw HTTP/1.x engine', () => {
     expect(c.data).toContain('ok /2');
     expect(c.data).not.toContain('ok /3');
     expect(c.data.split('HTTP/1.1 200')[2]).toContain('Connection: close');
+  });
+
+  it("a closing connection replaces the app's Connection: keep-alive with one Connection: close", async () => {
+    const srv = await start({ keepaliveRequestLimit: 1 });
+    const c = new Conn(srv.port);
+    c.send('GET /keepalive-field HTTP/1.1\r\nHost: x\r\n\r\n');
+    await c.closed;
+    const head = c.data.slice(0, c.data.indexOf('\r\n\r\n'));
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.match(/^connection:.*$/gim)).toEqual(['Connection: close']);
+    expect(head).toContain('\r\nX-After: 1');
+    expect(c.data.endsWith('\r\n\r\n5\r\nkept?\r\n0\r\n\r\n')).toBe(true);
   });
 
   it('cuts a slow head with 408 and an idle keep-alive connection at their timeouts', async () => {
