@@ -1,11 +1,11 @@
 /**
- * Puts the parts together: one `Server` from the `server` section, one proxy service with every
- * listener, the clusters' health checks as background services, and the observability services.
+ * Puts the parts together: one `Server` from the `server` section, a proxy service per set of
+ * listener settings (one when the listeners agree), the clusters' health checks as background services, and the observability services.
  * Uses only the public API of the other packages, so it doubles as proof that they compose.
  */
 import { backgroundService, type Logger, Opt, Server, type ServerService } from '@pingora-ts/core';
 import { httpProxyService } from '@pingora-ts/proxy';
-import { addListeners, httpServerOptions } from './listeners/index.js';
+import { addListeners, listenerGroups, listenerOf } from './listeners/index.js';
 import { serverConfFromGateway } from './load/index.js';
 import { buildObservability } from './observability/index.js';
 import { buildPolicies } from './policies/index.js';
@@ -66,19 +66,28 @@ export function buildGateway(config: GatewayConfig, options: BuildGatewayOptions
   const routes = compileRoutes(config, { clusters, policies, ctx });
   const proxy = observability.wrapProxy(gatewayProxy(routes, { logging: observability.logging }));
 
-  const service = httpProxyService(server.configuration, proxy, {
-    name: 'pingora-ts gateway',
-    serverOptions: httpServerOptions(config),
-    logger: server.logger,
+  // One proxy service per set of listener settings (usually one): each listener keeps its own
+  // timeouts and limits. They share the proxy, its routes and clusters; each has its own pools.
+  const groups = listenerGroups(config);
+  const proxies = groups.map((group) => {
+    const service = httpProxyService(server.configuration, proxy, {
+      name:
+        groups.length === 1
+          ? 'pingora-ts gateway'
+          : `pingora-ts gateway ${groupLabel(config, group.listeners)}`,
+      serverOptions: group.serverOptions,
+      logger: server.logger,
+    });
+    addListeners(service, config, ctx, group.listeners);
+    return service;
   });
-  addListeners(service, config, ctx);
-  const services: ServerService[] = [service];
+  const services: ServerService[] = [...proxies];
   for (const cluster of clusters.values()) {
     if (cluster.background !== undefined) {
       services.push(backgroundService(`upstream ${cluster.name}`, cluster.background));
     }
   }
-  observability.register(service, clusters);
+  observability.register(proxies, clusters);
   services.push(...observability.services());
   server.addServices(services);
   return {
@@ -90,4 +99,9 @@ export function buildGateway(config: GatewayConfig, options: BuildGatewayOptions
       await policies.close();
     },
   };
+}
+
+// A service's name when there are several: its listeners' addresses.
+function groupLabel(config: GatewayConfig, indexes: readonly number[]): string {
+  return indexes.map((i) => listenerOf(config.listeners[i]!).address).join(', ');
 }

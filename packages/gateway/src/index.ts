@@ -68,7 +68,12 @@ export type {
   UpstreamCluster,
 } from './runtime/contracts.js';
 export { buildClusters, GatewayCluster } from './upstreams/index.js';
-export { addListeners, httpServerOptions } from './listeners/index.js';
+export {
+  addListeners,
+  type ListenerGroup,
+  listenerGroups,
+  listenerServerOptions,
+} from './listeners/index.js';
 export { buildPolicies } from './policies/index.js';
 export type { GatewayPolicies } from './policies/index.js';
 export { buildObservability } from './observability/index.js';

@@ -12,7 +12,7 @@ import { httpProxyService } from '@pingora-ts/proxy';
 import { closeAll, onClose, startOrigin, startService, waitForEvent } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GatewayConfigInput, gatewayConfig } from '../schema/index.js';
-import { addListeners, httpServerOptions } from './index.js';
+import { addListeners, listenerGroups } from './index.js';
 
 afterEach(closeAll);
 
@@ -24,19 +24,26 @@ const pem = (name: string) => readFileSync(join(FIXTURES, name));
 async function startListeners(listeners: GatewayConfigInput['listeners']): Promise<ListenAddress[]> {
   const origin = await startOrigin((req, res) => res.end(`hello over ${req.headers['x-proto'] ?? 'h1'}`));
   const config = gatewayConfig.parse({ listeners, upstreams: { app: { backends: [origin.addr] } } });
-  const service = httpProxyService(
-    {},
-    {
-      upstreamPeer: () => new HttpPeer(origin.addr, false, ''),
-      upstreamRequestFilter(session, req) {
-        if (session.downstream.httpVersion === 2) req.insertHeader('x-proto', 'h2');
+  const bound: ListenAddress[] = [];
+  // As the gateway does: one service per set of listener settings; addresses back in file order.
+  for (const group of listenerGroups(config)) {
+    const service = httpProxyService(
+      {},
+      {
+        upstreamPeer: () => new HttpPeer(origin.addr, false, ''),
+        upstreamRequestFilter(session, req) {
+          if (session.downstream.httpVersion === 2) req.insertHeader('x-proto', 'h2');
+        },
       },
-    },
-    { logger: noopLogger, serverOptions: httpServerOptions(config) },
-  );
-  addListeners(service, config, { baseDir: FIXTURES, logger: noopLogger });
-  await startService(service, new ShutdownController());
-  return service.addresses();
+      { logger: noopLogger, serverOptions: group.serverOptions },
+    );
+    addListeners(service, config, { baseDir: FIXTURES, logger: noopLogger }, group.listeners);
+    await startService(service, new ShutdownController());
+    service.addresses().forEach((a, k) => {
+      bound[group.listeners[k]!] = a;
+    });
+  }
+  return bound;
 }
 
 const portOf = (a: ListenAddress | undefined) => (a?.kind === 'tcp' ? a.port : -1);

@@ -3,31 +3,31 @@ import { httpProxyService } from '@pingora-ts/proxy';
 import { closeAll, request, startOrigin, startService } from '@pingora-ts/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GatewayConfigInput, gatewayConfig } from '../schema/index.js';
-import { addListeners, httpServerOptions } from './index.js';
+import { addListeners, listenerGroups, listenerOf, listenerServerOptions } from './index.js';
 
 afterEach(closeAll);
 
-const optionsOf = (listeners: GatewayConfigInput['listeners']) =>
-  httpServerOptions(gatewayConfig.parse({ listeners, upstreams: { app: { backends: ['127.0.0.1:1'] } } }));
+const configOf = (listeners: GatewayConfigInput['listeners']) =>
+  gatewayConfig.parse({ listeners, upstreams: { app: { backends: ['127.0.0.1:1'] } } });
+const optionsOf = (listener: NonNullable<GatewayConfigInput['listeners']>[number]) =>
+  listenerServerOptions(listenerOf(configOf([listener]).listeners[0]!));
 
-describe('httpServerOptions', () => {
-  it('leaves every key out when no listener sets one, so the server defaults apply', () => {
-    expect(optionsOf(['127.0.0.1:8080'])).toEqual({});
+describe('listenerServerOptions', () => {
+  it('leaves every key out when the listener sets none, so the server defaults apply', () => {
+    expect(optionsOf('127.0.0.1:8080')).toEqual({});
   });
 
   it('maps one listener: durations in ms, sizes in bytes', () => {
     expect(
-      optionsOf([
-        {
-          address: '127.0.0.1:8080',
-          keepalive_timeout: '30s',
-          headers_timeout: '10s',
-          request_timeout: '2m',
-          max_header_size: '32KiB',
-          keepalive_request_limit: 100,
-          h2c: true,
-        },
-      ]),
+      optionsOf({
+        address: '127.0.0.1:8080',
+        keepalive_timeout: '30s',
+        headers_timeout: '10s',
+        request_timeout: '2m',
+        max_header_size: '32KiB',
+        keepalive_request_limit: 100,
+        h2c: true,
+      }),
     ).toEqual({
       keepaliveTimeout: 30_000,
       headersTimeout: 10_000,
@@ -38,29 +38,49 @@ describe('httpServerOptions', () => {
     });
   });
 
-  it('merges several listeners: the strictest limit wins, 0 (disabled) is the loosest, h2c if any', () => {
-    expect(
-      optionsOf([
-        { address: '127.0.0.1:8080', keepalive_timeout: '30s', headers_timeout: 0, max_header_size: 8192 },
-        { address: '127.0.0.1:8081', keepalive_timeout: '5s', headers_timeout: '20s', h2c: true },
-        { address: '127.0.0.1:8082', max_header_size: '16KiB', keepalive_request_limit: 10 },
-      ]),
-    ).toEqual({
-      keepaliveTimeout: 5_000,
-      headersTimeout: 20_000,
-      maxHeaderSize: 8192,
-      keepaliveRequestLimit: 10,
-      h2c: true,
-    });
-  });
-
   it('a request_timeout shorter than the headers timeout lowers the headers timeout to it', () => {
-    expect(optionsOf([{ address: '127.0.0.1:8080', request_timeout: '5s' }])).toEqual({
+    expect(optionsOf({ address: '127.0.0.1:8080', request_timeout: '5s' })).toEqual({
       requestTimeout: 5_000,
       headersTimeout: 5_000,
     });
+    expect(optionsOf({ address: '127.0.0.1:8080', headers_timeout: 0, request_timeout: '5s' })).toEqual({
+      requestTimeout: 5_000,
+      headersTimeout: 5_000,
+    });
+    // 0 disables the request timeout: the headers timeout stays.
+    expect(optionsOf({ address: '127.0.0.1:8080', headers_timeout: '10s', request_timeout: 0 })).toEqual({
+      requestTimeout: 0,
+      headersTimeout: 10_000,
+    });
+  });
+});
+
+describe('listenerGroups', () => {
+  it('puts listeners that agree in one group, in file order', () => {
+    const groups = listenerGroups(
+      configOf([
+        '127.0.0.1:8080',
+        { address: '127.0.0.1:8081', keepalive_timeout: '5s', max_header_size: 8192 },
+        { address: '127.0.0.1:8082' },
+        { address: '127.0.0.1:8083', max_header_size: '8KiB', keepalive_timeout: '5s' },
+        { address: '127.0.0.1:8084', h2c: true },
+      ]),
+    );
+    expect(groups).toEqual([
+      { serverOptions: {}, listeners: [0, 2] },
+      { serverOptions: { keepaliveTimeout: 5_000, maxHeaderSize: 8192 }, listeners: [1, 3] },
+      { serverOptions: { h2c: true }, listeners: [4] },
+    ]);
   });
 
+  it('one group when every listener has the same settings', () => {
+    expect(listenerGroups(configOf(['127.0.0.1:8080', '127.0.0.1:8081']))).toEqual([
+      { serverOptions: {}, listeners: [0, 1] },
+    ]);
+  });
+});
+
+describe('per-listener settings on real sockets', () => {
   it('the options reach the server: a head over max_header_size gets 431', async () => {
     const origin = await startOrigin((_req, res) => res.end('ok'));
     const config = gatewayConfig.parse({
@@ -70,7 +90,7 @@ describe('httpServerOptions', () => {
     const service = httpProxyService(
       {},
       { upstreamPeer: () => new HttpPeer(origin.addr, false, '') },
-      { logger: noopLogger, serverOptions: httpServerOptions(config) },
+      { logger: noopLogger, serverOptions: listenerGroups(config)[0]!.serverOptions },
     );
     addListeners(service, config, { baseDir: process.cwd(), logger: noopLogger });
     const port = await startService(service, new ShutdownController());

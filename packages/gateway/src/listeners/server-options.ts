@@ -1,9 +1,7 @@
 /**
  * The downstream HTTP settings of the gateway's listeners. `HttpServerOptions` belong to a
- * service (one `HttpServer` serves all of its listeners), not to a listener, so the values of
- * several listeners are merged: each limit takes the strictest value any listener sets, and
- * `h2c` is on when any listener asks for it (it only changes what a connection starting with the
- * HTTP/2 preface gets: HTTP/2 instead of a 400).
+ * service (one `HttpServer` serves all of its listeners), so listeners with different settings
+ * go to different proxy services, and listeners that agree share one.
  */
 import type { HttpServerOptions } from '@pingora-ts/core';
 import type { GatewayConfig, Listener } from '../schema/index.js';
@@ -17,56 +15,66 @@ export function listenerOf(entry: GatewayConfig['listeners'][number]): Listener 
 }
 
 /**
- * The server options of the proxy service that carries every listener of `config`.
+ * The server options of one listener:
  *
- * - `keepalive_timeout`, `max_header_size`, `keepalive_request_limit`: the smallest value set.
- * - `headers_timeout`, `request_timeout`: the smallest non-zero value (0 disables, the loosest).
- *   A `request_timeout` below the headers timeout lowers the headers timeout to it (node refuses
- *   a request timeout shorter than the headers timeout).
- * - `h2c`: true when any listener sets it.
+ * - `keepalive_timeout`, `headers_timeout`, `request_timeout` in ms (0 disables a timeout),
+ *   `max_header_size` in bytes, `keepalive_request_limit`, `h2c`.
+ * - A `request_timeout` below the headers timeout lowers the headers timeout to it (a request
+ *   cannot outlive its own head's deadline).
  *
- * Keys no listener sets are left out, so the server's defaults apply.
+ * Keys the listener does not set are left out, so the server's defaults apply.
  *
  * @example
  * ```ts
- * const service = httpProxyService(conf, proxy, { serverOptions: httpServerOptions(config) });
+ * listenerServerOptions(listenerOf({ address: ':8080', request_timeout: 5000, h2c: false }));
+ * // { requestTimeout: 5000, headersTimeout: 5000 }
  * ```
  */
-export function httpServerOptions(config: GatewayConfig): HttpServerOptions {
-  const listeners = config.listeners.map(listenerOf);
+export function listenerServerOptions(l: Listener): HttpServerOptions {
   const options: HttpServerOptions = {};
-  const keepalive = smallest(listeners, (l) => l.keepalive_timeout, false);
-  if (keepalive !== undefined) options.keepaliveTimeout = keepalive;
-  const headers = smallest(listeners, (l) => l.headers_timeout, true);
-  if (headers !== undefined) options.headersTimeout = headers;
-  const request = smallest(listeners, (l) => l.request_timeout, true);
+  if (l.keepalive_timeout !== undefined) options.keepaliveTimeout = l.keepalive_timeout;
+  if (l.headers_timeout !== undefined) options.headersTimeout = l.headers_timeout;
+  const request = l.request_timeout;
   if (request !== undefined) {
     options.requestTimeout = request;
-    if (request < (options.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT_MS)) options.headersTimeout = request;
+    const headers = options.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    if (request > 0 && (headers === 0 || request < headers)) options.headersTimeout = request;
   }
-  const maxHeader = smallest(listeners, (l) => l.max_header_size, false);
-  if (maxHeader !== undefined) options.maxHeaderSize = maxHeader;
-  const requests = smallest(listeners, (l) => l.keepalive_request_limit, false);
-  if (requests !== undefined) options.keepaliveRequestLimit = requests;
-  if (listeners.some((l) => l.h2c)) options.h2c = true;
+  if (l.max_header_size !== undefined) options.maxHeaderSize = l.max_header_size;
+  if (l.keepalive_request_limit !== undefined) options.keepaliveRequestLimit = l.keepalive_request_limit;
+  if (l.h2c) options.h2c = true;
   return options;
 }
 
-function smallest(
-  listeners: readonly Listener[],
-  pick: (l: Listener) => number | undefined,
-  zeroDisables: boolean,
-): number | undefined {
-  let min: number | undefined;
-  let sawZero = false;
-  for (const l of listeners) {
-    const v = pick(l);
-    if (v === undefined) continue;
-    if (zeroDisables && v === 0) {
-      sawZero = true;
-      continue;
-    }
-    if (min === undefined || v < min) min = v;
-  }
-  return min ?? (sawZero ? 0 : undefined);
+/** Listeners that share their HTTP settings, so one proxy service carries them all. */
+export interface ListenerGroup {
+  /** The settings every listener of the group has. */
+  readonly serverOptions: HttpServerOptions;
+  /** Indexes into `config.listeners`, in file order. */
+  readonly listeners: readonly number[];
+}
+
+/**
+ * Groups the listeners of `config` by their {@link listenerServerOptions}: one group (so one
+ * proxy service) per distinct set of settings, in the order each set first appears. A file whose
+ * listeners agree, the common case, gets one group; each listener keeps exactly its own limits.
+ *
+ * @example
+ * ```ts
+ * for (const group of listenerGroups(config)) {
+ *   const service = httpProxyService(conf, proxy, { serverOptions: group.serverOptions });
+ *   addListeners(service, config, ctx, group.listeners);
+ * }
+ * ```
+ */
+export function listenerGroups(config: GatewayConfig): ListenerGroup[] {
+  const byKey = new Map<string, { serverOptions: HttpServerOptions; listeners: number[] }>();
+  config.listeners.forEach((entry, i) => {
+    const serverOptions = listenerServerOptions(listenerOf(entry));
+    const key = JSON.stringify(serverOptions, Object.keys(serverOptions).sort());
+    const group = byKey.get(key);
+    if (group === undefined) byKey.set(key, { serverOptions, listeners: [i] });
+    else group.listeners.push(i);
+  });
+  return [...byKey.values()];
 }

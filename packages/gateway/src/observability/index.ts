@@ -27,11 +27,11 @@ export interface Observability {
   /** Services to add to the server: the scrape endpoint, when configured (the same on every call). */
   services(): ServerService[];
   /**
-   * Reports the proxy service's connections and pools and each cluster's backends on scrape.
+   * Reports the proxy services' connections and pools and each cluster's backends on scrape.
    * Does nothing without Prometheus. `clusters`: a map by name (its values are used) or a list.
    */
   register(
-    service: ServiceLike,
+    services: ServiceLike | readonly ServiceLike[],
     clusters: ReadonlyMap<string, UpstreamCluster> | Iterable<UpstreamCluster>,
   ): void;
   /** Stops tracing and the gauges' readers (the scrape service stops with the server). */
@@ -68,10 +68,10 @@ export function buildObservability(config: GatewayConfig, ctx: BuildContext): Ob
     services() {
       return metrics === undefined ? [] : [metrics.service];
     },
-    register(service, clusters) {
+    register(services, clusters) {
       if (metrics === undefined) return;
       const list = clusters instanceof Map ? clusters.values() : (clusters as Iterable<UpstreamCluster>);
-      metrics.register(service, list);
+      metrics.register(Array.isArray(services) ? services : [services as ServiceLike], list);
     },
     close() {
       metrics?.close();

@@ -54,9 +54,9 @@ export class GatewayMetrics {
     this.service = service;
   }
 
-  /** Reports `service`'s connections and pools and each cluster's backends, until {@link close}. */
-  register(service: ServiceLike, clusters: Iterable<UpstreamCluster>): void {
-    this.#stops.push(registerServiceMetrics(service));
+  /** Reports the services' connections and pools and each cluster's backends, until {@link close}. */
+  register(services: readonly ServiceLike[], clusters: Iterable<UpstreamCluster>): void {
+    for (const service of services) this.#stops.push(registerServiceMetrics(service));
     for (const cluster of clusters) {
       const lb = loadBalancerOf(cluster);
       if (lb !== undefined) this.#stops.push(registerLoadBalancerMetrics(lb, { upstream: cluster.name }));
