@@ -117,12 +117,20 @@ export async function runExample(
   options.prepare?.(dir);
   const path = join(dir, file);
   writeFileSync(path, text);
-  const config = validOrThrow(text, path);
   const logger = memoryLogger();
-  const gateway = buildGateway(config, {
+  const gateway = await startGatewayFile(text, path, logger as unknown as Logger);
+  return { gateway, logs: logger.lines, dir };
+}
+
+/**
+ * Validates `text` (written at `path`), builds the gateway it describes as the binary would and
+ * starts it without the process handling of `runForever`. Stopped fast by `closeAll`.
+ */
+export async function startGatewayFile(text: string, path: string, logger: Logger): Promise<Gateway> {
+  const gateway = buildGateway(validOrThrow(text, path), {
     file: path,
     baseDir: dirname(path),
-    logger: logger as unknown as Logger,
+    logger,
     serverOptions: {
       exit: (code) => {
         throw new Error(`the server asked to exit ${code}`);
@@ -136,7 +144,7 @@ export async function runExample(
   });
   await gateway.server.start();
   await gateway.ready();
-  return { gateway, logs: logger.lines, dir };
+  return gateway;
 }
 
 /** What the {@link startEchoOrigin} origins answer: who they are and what they received. */

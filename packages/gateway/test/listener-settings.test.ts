@@ -17,8 +17,7 @@ import {
   startOrigin,
 } from '@pingora-ts/test-utils';
 import { afterEach, expect, it } from 'vitest';
-import { buildGateway } from '../src/build.js';
-import { validOrThrow } from './examples-support.js';
+import { startGatewayFile } from './examples-support.js';
 
 afterEach(closeAll);
 
@@ -46,23 +45,7 @@ observability:
   onClose(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, text);
-  const gateway = buildGateway(validOrThrow(text, file), {
-    file,
-    baseDir: dir,
-    logger: memoryLogger() as unknown as Logger,
-    serverOptions: {
-      exit: (code) => {
-        throw new Error(`the server asked to exit ${code}`);
-      },
-    },
-  });
-  gateway.server.bootstrap();
-  onClose(async () => {
-    await gateway.server.shutdown({ graceful: false });
-    await gateway.close();
-  });
-  await gateway.server.start();
-  await gateway.ready();
+  await startGatewayFile(text, file, memoryLogger() as unknown as Logger);
 
   const bigHead = { headers: { 'x-big': 'x'.repeat(2048) } };
   expect((await request(`http://127.0.0.1:${strict}/a`, bigHead)).status).toBe(431);
