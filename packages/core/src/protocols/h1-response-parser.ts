@@ -58,6 +58,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const CHUNK_SIZE = /^[0-9A-Fa-f]{1,15}$/;
 const MAX_LINE = 8192;
+// A Buffer needle: a string one is converted on every search (about 100 ns more per head).
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 enum State {
   Head,
@@ -124,7 +126,7 @@ export class H1ResponseParser {
             off = 0;
             this.pending = undefined;
           }
-          const end = buf.indexOf('\r\n\r\n', off, 'latin1');
+          const end = buf.indexOf(HEAD_END, off);
           if (end < 0) {
             if (buf.length - off > this.limits.maxHeadBytes) throw invalid('response header too large');
             checkStatusLinePrefix(buf, off);
