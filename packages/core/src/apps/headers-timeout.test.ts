@@ -7,20 +7,20 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import http2 from 'node:http2';
-import * as net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LogEntry, memoryLogger } from '../../test/helpers.js';
+import { RecordingConn, within } from '../../test/recording-conn.js';
 import { ShutdownController } from '../server/shutdown.js';
 import { Service } from '../services/listening.js';
 import { HttpServer, type HttpServerOptions } from './http-app.js';
 import { serveHttpApp } from './serve-http.js';
 
 const services: Service[] = [];
-const sockets: net.Socket[] = [];
+const conns: RecordingConn[] = [];
 const intervals: NodeJS.Timeout[] = [];
 afterEach(async () => {
   for (const t of intervals.splice(0)) clearInterval(t);
-  for (const s of sockets.splice(0)) s.destroy();
+  for (const c of conns.splice(0)) c.destroy();
   await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
@@ -44,54 +44,20 @@ async function start(options: HttpServerOptions, entries: LogEntry[] = []): Prom
   return a.port;
 }
 
-/** A raw client connection that records what it receives and when it closed. */
-class Conn {
-  readonly socket: net.Socket;
-  data = '';
-  closedAt: number | undefined;
-  readonly closed: Promise<void>;
-
+/** A recorded client connection that can also send a request and wait for its answer. */
+class Conn extends RecordingConn {
   constructor(port: number) {
-    this.socket = net.connect({ port, host: '127.0.0.1' });
-    sockets.push(this.socket);
-    this.socket.setEncoding('latin1');
-    this.socket.on('data', (c: string) => {
-      this.data += c;
-    });
-    this.socket.on('error', () => {});
-    this.closed = once(this.socket, 'close').then(() => {
-      this.closedAt = performance.now();
-    });
+    super(port);
+    conns.push(this);
   }
 
-  /** Write `text` and wait until the received data ends a response whose body is `ok`. */
+  /** Writes `text` and waits until the data received since ends a response whose body is `expectBody`. */
   async request(text: string, expectBody = 'ok'): Promise<string> {
     const before = this.data.length;
     this.socket.write(text);
-    while (!this.data.endsWith(`\r\n\r\n${expectBody}`) || this.data.length === before) {
-      await Promise.race([once(this.socket, 'data'), this.closed]);
-      if (this.closedAt !== undefined) throw new Error(`closed after ${JSON.stringify(this.data)}`);
-    }
+    await this.until((d) => d.length > before && d.endsWith(`\r\n\r\n${expectBody}`));
     return this.data.slice(before);
   }
-
-  /** Send a byte of a never-ending field value every `everyMs`, until the connection closes. */
-  trickle(everyMs: number): void {
-    const t = setInterval(() => {
-      if (this.socket.writable) this.socket.write('a');
-    }, everyMs);
-    intervals.push(t);
-    void this.closed.then(() => clearInterval(t));
-  }
-}
-
-/** Resolves when `p` settles, rejects after `ms` (a cap, not a wait: the test never sleeps on it). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const cap = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, cap]).finally(() => clearTimeout(timer));
 }
 
 const SLOW_HEAD = 'GET /slow HTTP/1.1\r\nHost: x\r\nX-Slow: ';

@@ -10,7 +10,6 @@
  * open with the h2 preface when `h2c` is on.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { ServerSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
@@ -24,7 +23,10 @@ import type { ShutdownWatch } from '../server/shutdown.js';
 import { acceptErrorGuard } from '../services/connections.js';
 import type { ServerApp } from './server-app.js';
 import { handleClientError } from './client-error.js';
+import type { HttpServerOptions } from './http-server-options.js';
 import { requestHeadBytes, toOriginForm, withoutH2cUpgrade } from './h1-request-target.js';
+
+export type { HttpServerOptions } from './http-server-options.js';
 
 /** How long idle keep-alive connections stay open once a graceful shutdown starts. */
 const IDLE_CLOSE_DELAY_MS = 1000;
@@ -36,67 +38,6 @@ const ENV_H1_ENGINE: 'node' | 'pingora' | undefined = (() => {
   if (v === 'node' || v === 'pingora') return v;
   throw new Error(`PINGORA_TS_H1_ENGINE must be 'node' or 'pingora', not ${JSON.stringify(v)}`);
 })();
-
-/** Settings of the downstream HTTP server (Pingora's `HttpServerOptions` plus node's limits). */
-export interface HttpServerOptions {
-  /**
-   * Accept HTTP/2 with prior knowledge (h2c) on plaintext listeners. The first bytes of each
-   * connection are peeked: the h2 preface starts HTTP/2, anything else is served as HTTP/1.x.
-   * TLS connections use HTTP/2 whenever ALPN chose `h2`, whatever this says.
-   */
-  h2c?: boolean;
-  /**
-   * node:http2 options for downstream HTTP/2 sessions (Pingora's `h2_options`): `settings`
-   * (`maxConcurrentStreams` defaults to 128, `initialWindowSize`, …), `maxSessionMemory`,
-   * `maxHeaderListPairs`, …
-   */
-  h2Options?: ServerSessionOptions;
-  /** Let `CONNECT` requests through to the app instead of answering 405. */
-  allowConnectMethodProxying?: boolean;
-  /** Requests served per connection before it is closed (`keepalive_request_limit`). */
-  keepaliveRequestLimit?: number;
-  /** Idle time allowed between requests on a keep-alive connection, ms. Default 60 000 (Pingora). */
-  keepaliveTimeout?: number;
-  /**
-   * Time allowed to receive a request head, ms; past it the client gets 408 and the connection
-   * closes. Counted from the connection's start for its first request, and from the first byte of
-   * each later one: the wait between requests is the keep-alive timeout's. Default 60 000; 0
-   * disables. HTTP/1.x.
-   */
-  headersTimeout?: number;
-  /**
-   * Time allowed to receive a whole request, head and body, ms (node:http's meaning): counted as
-   * `headersTimeout` is, until the last body byte is in. Past it the client gets 408 and the
-   * connection closes, or, once a response has started, the connection just closes. When set, it
-   * must be at least `headersTimeout` (node:http's rule, kept for both engines). 0 disables.
-   * Default 0 (bodies may stream for long). HTTP/1.x.
-   */
-  requestTimeout?: number;
-  /** Largest request head, bytes. Default 16 KiB (node's); larger heads get 431. */
-  maxHeaderSize?: number;
-  /**
-   * Idle time allowed while reading a request body, ms (Pingora's downstream read timeout); past
-   * it the request fails with 408. Default 60 000; `null` disables. HTTP/1.x (an upgrade request's
-   * body included); a request may replace it with `session.setReadTimeout`, which HTTP/2 streams
-   * also honour (they have no server-wide one: a quiet gRPC stream is not a stalled upload).
-   */
-  readTimeout?: number | null;
-  /**
-   * Time a response write may stay blocked on a client that reads nothing, ms; past it the
-   * connection is closed (logged as 499). Default 60 000; `null` disables. HTTP/1.x; a request may
-   * replace it with `session.setWriteTimeout` / `setMinSendRate`, which HTTP/2 streams also honour.
-   */
-  writeTimeout?: number | null;
-  /** Logger for framework log lines. */
-  logger?: Logger;
-  /**
-   * What serves HTTP/1.x: `'pingora'` (default) is pingora-ts's own session on raw `net` sockets
-   * with its strict request parser; `'node'` is node:http (see the README's "HTTP/1.1 engines").
-   * The environment variable `PINGORA_TS_H1_ENGINE` (`pingora` or `node`) overrides this for a
-   * process.
-   */
-  h1Engine?: 'node' | 'pingora';
-}
 
 /** An HTTP application: handles each request through its session (Pingora's `HttpServerApp`). */
 export interface HttpServerApp {
@@ -207,6 +148,8 @@ export class HttpServer implements ServerApp {
               keepaliveMs: options.keepaliveTimeout ?? 60_000,
               headersTimeout: this.headersTimeout,
               requestTimeout: options.requestTimeout ?? 0,
+              lingeringTimeout: options.lingeringTimeout ?? 5_000,
+              lingeringTime: options.lingeringTime ?? 30_000,
               maxHeaderSize: options.maxHeaderSize ?? 16_384,
               requestLimit: options.keepaliveRequestLimit,
               allowConnect: options.allowConnectMethodProxying === true,

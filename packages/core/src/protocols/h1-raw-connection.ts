@@ -1,15 +1,20 @@
 /**
  * One downstream HTTP/1.x connection of the raw-socket engine: feeds the socket's bytes to an
  * `H1RequestParser`, one request at a time (pipelined requests wait, in order, until the response
- * before them is finished), makes an {@link H1RawSession} per request, and owns the connection's
- * timers: one for the phase it is in (the head timeout while a head is arriving, the keep-alive
- * timeout while idle, the drain bound while an unread body is dropped), and the request timeout,
- * which runs from a request's start (the connection's, for the first one) until its body is in.
+ * before them is finished), makes an {@link H1RawSession} per request, and moves the connection
+ * between its phases (head, body, response, idle, closing); its timers and the way it closes are
+ * in h1-raw-connection-clock.ts.
  */
 import type { Socket } from 'node:net';
-import { type FastTimer, fastTimeout } from '@pingora-ts/timeout';
 import { toOriginForm, withoutH2cUpgrade } from '../apps/h1-request-target.js';
-import { H1RawConnectionFlags } from './h1-raw-connection-flags.js';
+import {
+  H1RawConnectionClock,
+  TIMER_DRAIN,
+  TIMER_HEAD,
+  TIMER_IDLE,
+  TIMER_LINGER,
+  TIMER_NONE,
+} from './h1-raw-connection-clock.js';
 import { closingResponse, refusalReason } from './h1-raw-refusal.js';
 import type { H1RawServer } from './h1-raw-server.js';
 import { H1RawSession, type RawRequestHead, type RawSessionOwner } from './h1-raw-session.js';
@@ -23,31 +28,18 @@ import {
 } from './h1-request-parser.js';
 import type { H1SessionOptions } from './h1-server-session.js';
 
-const TIMER_NONE = 0;
-const TIMER_HEAD = 1;
-const TIMER_IDLE = 2;
-const TIMER_DRAIN = 3;
-
 /** @internal The raw engine's state for one socket. */
-export class H1RawConnection extends H1RawConnectionFlags implements RequestParserSink, RawSessionOwner {
+export class H1RawConnection extends H1RawConnectionClock implements RequestParserSink, RawSessionOwner {
   // Made when a request's first bytes arrive and dropped once it is served with nothing after it:
   // an idle keep-alive connection holds no parser.
   private parser: H1RequestParser | undefined = undefined;
-  session: H1RawSession | undefined = undefined;
-  private buf: Buffer | undefined = undefined;
   private off = 0;
   private requests = 0;
   private nextIdleMs = 0;
   private toDispatch: H1RawSession | undefined = undefined;
-  private timer: FastTimer | undefined = undefined;
-  private timerKind = TIMER_NONE;
-  private requestTimer: FastTimer | undefined = undefined;
 
-  constructor(
-    readonly socket: Socket,
-    private readonly server: H1RawServer,
-  ) {
-    super();
+  constructor(socket: Socket, server: H1RawServer) {
+    super(socket, server);
     // The listeners are shared by every connection (`this` is the socket, which points back here):
     // no closures per connection.
     (socket as RawSocket)[CONNECTION] = this;
@@ -67,110 +59,15 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
     return this.server.keepaliveMs;
   }
 
-  /** Between requests with nothing of the next one received. */
-  get idle(): boolean {
-    return this.session === undefined && this.buf === undefined && !this.takenOver;
-  }
-
-  /** Graceful shutdown: close now if idle, else after the response in progress. */
-  closeIfIdle(): void {
-    if (this.idle && !this.socket.destroyed) this.socket.destroy();
-  }
-
-  // --- timer: one per connection, for the phase it is in ---
-
-  private arm(kind: number, ms: number): void {
-    this.timerKind = kind;
-    const t = this.timer;
-    // A timer still pending with the same duration (idle and head timeouts are both 60 s by
-    // default) is restarted in place: one store per request instead of a new timer.
-    if (t !== undefined && ms > 0 && t.ms === ms && t.pending) {
-      t.refresh();
-      return;
-    }
-    t?.clear();
-    this.timer = undefined;
-    if (ms > 0) this.timer = fastTimeout(H1RawConnection.onTimer, ms, this);
-  }
-
-  // Between a head and the response's end no phase timer runs: the timer stays pending, parked,
-  // for the next arm to restart; if it runs out first it fires as a no-op.
-  private park(): void {
-    this.timerKind = TIMER_NONE;
-  }
-
-  private static onTimer(c: H1RawConnection): void {
-    c.timer = undefined;
-    const s = c.socket;
-    if (s.destroyed || c.timerKind === TIMER_NONE) return;
-    if (c.timerKind === TIMER_HEAD) {
-      // A pipelined response still on its way leaves no room for a 408: the connection just closes.
-      const answer = c.session === undefined && s.writable;
-      c.server.logger.warn(
-        {
-          client: s.remoteAddress,
-          status: answer ? 408 : undefined,
-          headersTimeout: c.server.headersTimeout,
-        },
-        `request head not received within ${c.server.headersTimeout} ms; connection closed`,
-      );
-      // One answer: the request timeout, due in the same bucket when both are equal, stands down.
-      c.closing = true;
-      c.stopRequestClock();
-      if (answer) {
-        s.end(closingResponse(408));
-        s.destroySoon();
-      } else s.destroy();
-      return;
-    }
-    // Idle past the keep-alive timeout, or an unread body not drained in time.
-    s.destroy();
-  }
-
-  // A request starts (its first byte; the connection's start for the first one): node:http's
-  // `requestTimeout` counts from here until the whole request, body included, is in.
-  private startRequestClock(): void {
-    const ms = this.server.requestTimeout;
-    if (ms > 0 && this.requestTimer === undefined)
-      this.requestTimer = fastTimeout(H1RawConnection.onRequestTimer, ms, this);
-  }
-
-  private stopRequestClock(): void {
-    const t = this.requestTimer;
-    if (t === undefined) return;
-    t.clear();
-    this.requestTimer = undefined;
-  }
-
-  private static onRequestTimer(c: H1RawConnection): void {
-    c.requestTimer = undefined;
-    const s = c.socket;
-    // Closing already (a refusal or a last response on its way out): nothing to add or cut.
-    if (s.destroyed || c.takenOver || c.closing) return;
-    c.timer?.clear();
-    c.timer = undefined;
-    // 408 while nothing of a response has gone out; past that the connection just closes.
-    const answer = c.session?.responseWritten() === undefined && s.writable;
-    const ms = c.server.requestTimeout;
-    c.server.logger.warn(
-      { client: s.remoteAddress, status: answer ? 408 : undefined, requestTimeout: ms },
-      `request not received within ${ms} ms; connection closed`,
-    );
-    c.closing = true;
-    c.buf = undefined;
-    c.session?.clientClosed();
-    if (answer) {
-      s.end(closingResponse(408));
-      s.destroySoon();
-    } else s.destroy();
-  }
-
   // --- input ---
 
   /** @internal The socket's 'data'. */
   onData(chunk: Buffer): void {
     // After a refusal or a last response nothing more is parsed; the close is on its way.
-    if (this.closing) return;
+    if (this.closing) {
+      if (this.timerKind === TIMER_LINGER) this.lingerRead();
+      return;
+    }
     if (this.buf !== undefined) {
       this.buf = Buffer.concat([this.buf.subarray(this.off), chunk]);
       this.off = 0;
@@ -340,10 +237,9 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
     this.nextKeepAlive = keepAlive;
     this.nextIdleMs = keepaliveMs;
     if (!keepAlive) {
-      // No further request is read: what the client sends next is not ours to parse.
-      this.closing = true;
-      this.socket.end();
-      this.socket.destroySoon();
+      // No further request is read: what the client sends next is not ours to parse. It lingers
+      // when the client may still be sending: the body's rest, or requests pipelined after it.
+      this.closeWith(undefined, !this.reqDone || this.buf !== undefined);
       return;
     }
     if (!this.reqDone) {
@@ -386,6 +282,11 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
    */
   onEnd(): void {
     this.clientEnded = true;
+    if (this.timerKind === TIMER_LINGER) {
+      // The client is done sending: the close waits only for the response to be flushed.
+      this.socket.destroySoon();
+      return;
+    }
     if (this.buf === undefined && !this.pumping) this.checkEof();
   }
 
@@ -431,20 +332,17 @@ export class H1RawConnection extends H1RawConnectionFlags implements RequestPars
       busy ? `dropped connection with malformed request data: ${why}` : `rejected malformed request: ${why}`,
     );
     this.buf = undefined;
-    this.session?.clientClosed();
     if (busy || !s.writable) {
+      this.session?.clientClosed();
       s.destroy();
       return;
     }
-    s.end(closingResponse(e.status));
-    s.destroySoon();
+    this.session?.connectionAnswered();
+    this.closeWith(closingResponse(e.status), true);
   }
 
   private endWith(status: number): void {
-    this.closing = true;
-    this.buf = undefined;
-    this.socket.end(closingResponse(status));
-    this.socket.destroySoon();
+    this.closeWith(closingResponse(status), true);
   }
 
   // An upgrade takes the socket: the bytes after the head go back to it for the tunnel's reader.

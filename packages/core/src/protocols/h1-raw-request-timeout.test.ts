@@ -4,25 +4,21 @@
  * 408 and a log line while no response has started, a bare close after), and the single
  * `Connection: close` field of an upgrade request's non-101 answer.
  */
-import { once } from 'node:events';
-import * as net from 'node:net';
 import { ResponseHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LogEntry, memoryLogger } from '../../test/helpers.js';
+import { type LogEntry, memoryLogger, startedService, tcpPort } from '../../test/helpers.js';
+import { RecordingConn, within } from '../../test/recording-conn.js';
 import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
-import { ShutdownController } from '../server/shutdown.js';
-import { Service } from '../services/listening.js';
+import type { Service } from '../services/listening.js';
 import type { HttpServerSession } from './server-session.js';
 
 // PINGORA_TS_H1_ENGINE=node serves every HttpServer with node:http, these included: nothing to test.
 const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
 
 const services: Service[] = [];
-const sockets: net.Socket[] = [];
-const intervals: NodeJS.Timeout[] = [];
+const conns: RecordingConn[] = [];
 afterEach(async () => {
-  for (const t of intervals.splice(0)) clearInterval(t);
-  for (const s of sockets.splice(0)) s.destroy();
+  for (const c of conns.splice(0)) c.destroy();
   await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
@@ -55,65 +51,14 @@ async function start(options: HttpServerOptions, logs: LogEntry[] = []): Promise
     { processNewHttp: handle },
     { logger: memoryLogger(logs), h1Engine: 'pingora', ...options },
   );
-  const svc = new Service('raw-timeout', app, {
-    logger: memoryLogger(),
-    bindRetry: { retries: 0, delayMs: 0 },
-  });
-  svc.addTcp('127.0.0.1:0');
-  await svc.start(new ShutdownController().watch);
-  services.push(svc);
-  const a = svc.addresses()[0];
-  if (a?.kind !== 'tcp') throw new Error('not listening on TCP');
-  return a.port;
+  return tcpPort(await startedService('raw-timeout', [], services, app, (s) => s.addTcp('127.0.0.1:0')));
 }
 
-/** A client connection recording what it receives and when it closed. */
-class Conn {
-  readonly socket: net.Socket;
-  data = '';
-  closedAt: number | undefined;
-  readonly closed: Promise<void>;
-
-  constructor(port: number) {
-    this.socket = net.connect({ port, host: '127.0.0.1' });
-    sockets.push(this.socket);
-    this.socket.setEncoding('latin1');
-    this.socket.on('data', (c: string) => {
-      this.data += c;
-    });
-    this.socket.on('error', () => {});
-    this.closed = once(this.socket, 'close').then(() => {
-      this.closedAt = performance.now();
-    });
-  }
-
-  /** Waits until the received data includes `text`; fails if the connection closes first. */
-  async until(text: string): Promise<string> {
-    while (!this.data.includes(text)) {
-      await Promise.race([once(this.socket, 'data'), this.closed]);
-      if (this.closedAt !== undefined && !this.data.includes(text))
-        throw new Error(`closed with ${JSON.stringify(this.data)}`);
-    }
-    return this.data;
-  }
-
-  /** One body byte every `everyMs` until the connection closes. */
-  trickle(everyMs: number): void {
-    const t = setInterval(() => {
-      if (this.socket.writable) this.socket.write('b');
-    }, everyMs);
-    intervals.push(t);
-    void this.closed.then(() => clearInterval(t));
-  }
-}
-
-/** Resolves when `p` does; rejects after `ms` (a cap, never a wait the test relies on). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const cap = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, cap]).finally(() => clearTimeout(timer));
+/** A recorded client connection, closed after each test. */
+function conn(port: number, options?: { allowHalfOpen?: boolean }): RecordingConn {
+  const c = new RecordingConn(port, options);
+  conns.push(c);
+  return c;
 }
 
 const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
@@ -125,7 +70,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
     // can cut this request (node:http wants headersTimeout no larger than it).
     const port = await start({ requestTimeout: 400, headersTimeout: 400, readTimeout: 60_000 }, logs);
     const t0 = performance.now();
-    const c = new Conn(port);
+    const c = conn(port);
     c.socket.write(SLOW_POST);
     c.trickle(50);
     await within(c.closed, 10_000, 'slow request cut');
@@ -142,11 +87,11 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
     timeout: 20_000,
   }, async () => {
     const port = await start({ requestTimeout: 400, headersTimeout: 400, keepaliveTimeout: 60_000 });
-    const early = new Conn(port);
+    const early = conn(port);
     early.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await early.until('\r\n\r\nok');
     // A request cut on another connection, opened now, marks that more than requestTimeout went by.
-    const slow = new Conn(port);
+    const slow = conn(port);
     slow.socket.write(SLOW_POST);
     slow.trickle(50);
     await within(slow.closed, 10_000, 'slow request cut');
@@ -165,7 +110,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
     const logs: LogEntry[] = [];
     const port = await start({ requestTimeout: 300, headersTimeout: 300 }, logs);
     const t0 = performance.now();
-    const c = new Conn(port);
+    const c = conn(port);
     c.socket.write('POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab');
     await c.until('partial');
     await within(c.closed, 10_000, 'request cut');
@@ -180,7 +125,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
   it('answers a slow head once when both timeouts fall due together', { timeout: 20_000 }, async () => {
     const logs: LogEntry[] = [];
     const port = await start({ requestTimeout: 300, headersTimeout: 300 }, logs);
-    const c = new Conn(port);
+    const c = conn(port);
     c.socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     c.trickle(50);
     await within(c.closed, 10_000, 'slow head cut');
@@ -191,7 +136,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
 
   it('leaves a request that arrived in time alone', { timeout: 20_000 }, async () => {
     const port = await start({ requestTimeout: 5_000, headersTimeout: 5_000 });
-    const c = new Conn(port);
+    const c = conn(port);
     c.socket.write(`${SLOW_POST.replace('1000', '3')}abc`);
     expect(await c.until('\r\n\r\nread')).toMatch(/^HTTP\/1\.1 200 /);
     expect(c.closedAt).toBeUndefined();
@@ -201,7 +146,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
 describe.skipIf(NODE_FORCED)('raw engine upgrade refusal', () => {
   it("replaces the app's Connection field with a single Connection: close", async () => {
     const port = await start({});
-    const c = new Conn(port);
+    const c = conn(port);
     c.socket.write('GET /refuse-upgrade HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: test\r\n\r\n');
     await within(c.closed, 10_000, 'refused upgrade closed');
     const head = c.data.slice(0, c.data.indexOf('\r\n\r\n'));

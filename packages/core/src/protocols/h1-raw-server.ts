@@ -19,6 +19,10 @@ export interface H1RawServerOptions {
   readonly headersTimeout: number;
   /** Time to receive a whole request (head and body), ms; 0 = none. */
   readonly requestTimeout: number;
+  /** Longest wait for the client's next byte while a closing connection lingers, ms; 0 = none. */
+  readonly lingeringTimeout: number;
+  /** Longest a closing connection lingers in all, ms. */
+  readonly lingeringTime: number;
   /** Largest request head, bytes. */
   readonly maxHeaderSize: number;
   /** Requests served per connection before it closes. */
@@ -36,6 +40,8 @@ export class H1RawServer {
   readonly keepaliveMs: number;
   readonly headersTimeout: number;
   readonly requestTimeout: number;
+  readonly lingeringTimeout: number;
+  readonly lingeringTime: number;
   readonly requestLimit: number | undefined;
   readonly allowConnect: boolean;
   readonly logger: Logger;
@@ -54,6 +60,8 @@ export class H1RawServer {
     this.keepaliveMs = options.keepaliveMs;
     this.headersTimeout = options.headersTimeout;
     this.requestTimeout = options.requestTimeout;
+    this.lingeringTimeout = options.lingeringTimeout;
+    this.lingeringTime = options.lingeringTime;
     this.requestLimit = options.requestLimit;
     this.allowConnect = options.allowConnect;
     this.logger = options.logger;

@@ -242,13 +242,15 @@ export class H1RawSession implements HttpServerSession {
   }
 
   writeContinueResponse(): void {
-    if (!this.expectContinue || this.continueSent || this.written !== undefined) return;
+    if (!this.expectContinue || this.continueSent || this.written !== undefined || this.responseFinished)
+      return;
     this.continueSent = true;
     this.owner.socket.write(CONTINUE, 'latin1');
   }
 
   writeInformationalResponse(resp: ResponseHeader): void {
-    if (this.written !== undefined || this.upgrade !== undefined || this.req.minorVersion === 0) return;
+    if (this.written !== undefined || this.responseFinished || this.upgrade !== undefined) return;
+    if (this.req.minorVersion === 0) return;
     if (resp.status !== 103 || resp.headers.get('link') === undefined) return;
     this.owner.socket.write(h1ResponseHead(resp), 'latin1');
   }
@@ -420,7 +422,23 @@ export class H1RawSession implements HttpServerSession {
     for (const cb of cbs) cb(this.goneReason);
   }
 
+  /**
+   * @internal The connection answered this request itself (408, a refusal) and is closing, or
+   * lingering until the client closes: the request's waiters hear it is gone, and nothing more of
+   * this session reaches the socket (an app's late 500 or abort would break the linger).
+   */
+  connectionAnswered(): void {
+    this.clientClosed();
+    this.answeredByConnection = true;
+    if (this.responseFinished) return;
+    this.responseFinished = true;
+    this.timing.end = performance.now();
+  }
+
+  private answeredByConnection = false;
+
   abort(): void {
+    if (this.answeredByConnection) return;
     (this.upgrade?.socket ?? this.owner.socket).destroy();
     this.markFinished();
   }

@@ -17,7 +17,8 @@ export function listenerOf(entry: GatewayConfig['listeners'][number]): Listener 
 /**
  * The server options of one listener:
  *
- * - `keepalive_timeout`, `headers_timeout`, `request_timeout` in ms (0 disables a timeout),
+ * - `keepalive_timeout`, `headers_timeout`, `request_timeout`, `lingering_timeout`,
+ *   `lingering_time` in ms (0 disables a timeout),
  *   `max_header_size` in bytes, `keepalive_request_limit`, `h2c`.
  * - A `request_timeout` below the headers timeout lowers the headers timeout to it (a request
  *   cannot outlive its own head's deadline).
@@ -40,6 +41,8 @@ export function listenerServerOptions(l: Listener): HttpServerOptions {
     const headers = options.headersTimeout ?? DEFAULT_HEADERS_TIMEOUT_MS;
     if (request > 0 && (headers === 0 || request < headers)) options.headersTimeout = request;
   }
+  if (l.lingering_timeout !== undefined) options.lingeringTimeout = l.lingering_timeout;
+  if (l.lingering_time !== undefined) options.lingeringTime = l.lingering_time;
   if (l.max_header_size !== undefined) options.maxHeaderSize = l.max_header_size;
   if (l.keepalive_request_limit !== undefined) options.keepaliveRequestLimit = l.keepalive_request_limit;
   if (l.h2c) options.h2c = true;

@@ -42,6 +42,13 @@ export const listener = z
     request_timeout: duration
       .optional()
       .meta({ description: 'A whole request must arrive within this (default: none)' }),
+    lingering_timeout: duration.optional().meta({
+      description:
+        'A connection closing while the client still sends keeps reading (and dropping) until this passes without a byte (default 5s; 0 closes at once)',
+    }),
+    lingering_time: duration
+      .optional()
+      .meta({ description: 'The longest a closing connection keeps reading in all (default 30s)' }),
     max_header_size: size
       .optional()
       .meta({ description: 'Largest request head (default 16KiB); larger ones get 431' }),

@@ -1,0 +1,174 @@
+/**
+ * The raw HTTP/1.x engine's lingering close over real sockets: a connection that closes while the
+ * client is still sending (an early answer to an upload, a refused request, a request timeout)
+ * shuts its write side and drops what arrives until the client closes, so the client reads the
+ * whole answer and a clean end instead of a reset; `lingeringTimeout` and `lingeringTime` bound
+ * how long that lasts, and a graceful shutdown does not wait for it.
+ */
+import { ResponseHeader } from '@pingora-ts/http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { memoryLogger, startedService, tcpPort } from '../../test/helpers.js';
+import { RecordingConn, within } from '../../test/recording-conn.js';
+import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
+import type { Service } from '../services/listening.js';
+import type { HttpServerSession } from './server-session.js';
+
+// PINGORA_TS_H1_ENGINE=node serves every HttpServer with node:http, which does not linger.
+const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
+
+const services: Service[] = [];
+const conns: RecordingConn[] = [];
+afterEach(async () => {
+  for (const c of conns.splice(0)) c.destroy();
+  await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
+});
+
+// /early answers 413 at once, without reading the body, and asks for the connection to close
+// when the body is not all in; /read reads the body, then answers.
+async function handle(session: HttpServerSession): Promise<void> {
+  if (session.reqHeader().uri === '/early') {
+    session.setCloseOnResponseBeforeDownstreamFinish(true);
+    session.writeResponseHeader(ResponseHeader.build(413), true);
+    return;
+  }
+  while ((await session.readRequestBody()) !== undefined);
+  session.respondErrorWithBody(200, 'read');
+}
+
+async function start(options: HttpServerOptions): Promise<{ port: number; app: HttpServer; svc: Service }> {
+  const app = new HttpServer(
+    { processNewHttp: handle },
+    { logger: memoryLogger(), h1Engine: 'pingora', ...options },
+  );
+  const svc = await startedService('raw-linger', [], services, app, (s) => s.addTcp('127.0.0.1:0'));
+  return { port: tcpPort(svc), app, svc: svc as unknown as Service };
+}
+
+function conn(port: number, options?: { allowHalfOpen?: boolean }): RecordingConn {
+  const c = new RecordingConn(port, options);
+  conns.push(c);
+  return c;
+}
+
+/** Resolves once `cond()` holds, checked on every turn of the event loop (bounded by `within`). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+// Far more than the socket buffers hold: the server is still receiving it when it answers.
+const UPLOAD = Buffer.alloc(4 * 1024 * 1024, 'u');
+const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
+
+describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
+  it('lets a client still uploading read an early answer and a clean end', { timeout: 30_000 }, async () => {
+    const { port } = await start({});
+    const c = conn(port);
+    c.socket.write(`POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: ${UPLOAD.length}\r\n\r\n`);
+    c.socket.write(UPLOAD);
+    await within(c.closed, 20_000, 'connection closed');
+    expect(c.data).toMatch(/^HTTP\/1\.1 413 /);
+    expect(c.data).toContain('\r\nConnection: close\r\n');
+    // Closing with the upload unread would have reset the connection.
+    expect(c.error).toBeUndefined();
+    expect(c.ended).toBe(true);
+  });
+
+  it('lets a client still sending read a refusal and a clean end', { timeout: 30_000 }, async () => {
+    const { port } = await start({});
+    const c = conn(port);
+    // A bad chunk size: refused with 400 while megabytes of the body are still on their way.
+    c.socket.write('POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    c.socket.write(UPLOAD);
+    await within(c.closed, 20_000, 'connection closed');
+    expect(c.data).toMatch(/^HTTP\/1\.1 400 /);
+    expect(c.error).toBeUndefined();
+    expect(c.ended).toBe(true);
+  });
+
+  it('keeps reading after a 408 until the client closes', { timeout: 30_000 }, async () => {
+    const { port, app } = await start({ requestTimeout: 300, headersTimeout: 300 });
+    // A half-open client: it reads the answer and the server's end, and goes on sending.
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write(SLOW_POST);
+    await within(c.untilEnded(), 10_000, '408 and the end of the stream');
+    expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
+    expect(app.raw?.size).toBe(1);
+    await new Promise<void>((resolve, reject) =>
+      c.socket.write('more body', (e) => (e == null ? resolve() : reject(e))),
+    );
+    c.socket.end();
+    await within(c.closed, 10_000, 'connection closed');
+    expect(c.error).toBeUndefined();
+    await within(
+      until(() => app.raw?.size === 0),
+      10_000,
+      'server side closed',
+    );
+  });
+
+  it('closes after lingeringTimeout without a byte', { timeout: 30_000 }, async () => {
+    const { port, app } = await start({ requestTimeout: 200, headersTimeout: 200, lingeringTimeout: 300 });
+    const t0 = performance.now();
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write(SLOW_POST);
+    await within(c.untilEnded(), 10_000, '408 and the end of the stream');
+    expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
+    // The half-open client never closes: the server's own close ends this.
+    await within(
+      until(() => app.raw?.size === 0),
+      10_000,
+      'linger ended',
+    );
+    // The request timeout, then the whole silent linger.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(500);
+  });
+
+  it('closes after lingeringTime even while the client keeps sending', { timeout: 30_000 }, async () => {
+    const { port } = await start({
+      requestTimeout: 200,
+      headersTimeout: 200,
+      lingeringTimeout: 60_000,
+      lingeringTime: 400,
+    });
+    const t0 = performance.now();
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write(SLOW_POST);
+    c.trickle(20);
+    await within(c.closed, 10_000, 'linger cut');
+    expect(c.closedAt! - t0).toBeGreaterThanOrEqual(600);
+    expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('closes at once with lingeringTimeout 0', { timeout: 30_000 }, async () => {
+    const { port, app } = await start({ requestTimeout: 200, headersTimeout: 200, lingeringTimeout: 0 });
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write(SLOW_POST);
+    await within(c.untilEnded(), 10_000, '408 and the end of the stream');
+    // The half-open client never closes: only the server's own close ends this.
+    await within(
+      until(() => app.raw?.size === 0),
+      10_000,
+      'server side closed',
+    );
+  });
+
+  it('does not hold a graceful shutdown back', { timeout: 60_000 }, async () => {
+    const { port, app, svc } = await start({
+      requestTimeout: 200,
+      headersTimeout: 200,
+      lingeringTimeout: 60_000,
+      lingeringTime: 60_000,
+    });
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write(SLOW_POST);
+    await within(c.untilEnded(), 10_000, '408 and the end of the stream');
+    services.splice(services.indexOf(svc), 1);
+    // Graceful with a 30 s grace period, the minute-long linger still running on the half-open
+    // connection: the sweep closes it (in about a second) instead of waiting out the grace period.
+    const t0 = performance.now();
+    await within(svc.stop(true, 30_000), 40_000, 'graceful stop');
+    expect(performance.now() - t0).toBeLessThan(15_000);
+    expect(app.raw?.size).toBe(0);
+    expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
+  });
+});
