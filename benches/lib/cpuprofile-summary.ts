@@ -37,7 +37,7 @@ type Node = CpuProfile['nodes'][number];
  * `name (file:line)`: a workspace file as `<package>/<path>` (every package's bundle is
  * `dist/index.js`), anything else by its basename.
  */
-export function frameName(n: Node): string {
+export function frameName(n: Pick<Node, 'callFrame'>): string {
   const { functionName, url, lineNumber } = n.callFrame;
   const name = functionName || '(anonymous)';
   if (!url) return name;

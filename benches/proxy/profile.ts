@@ -1,16 +1,19 @@
 /**
  * Profiles one proxy target under wrk load and reports what issue 14's trimming is steered by:
  * server CPU µs per request over unprofiled rounds (steadier than req/s on a shared machine), then
- * one profiled window summarised as self time by function plus a folded-stack file for a flame graph.
+ * one profiled window summarised as self time by function plus a folded-stack file for a flame graph
+ * or, with `KIND=heap`, as bytes allocated per request by function (freed objects included).
  *
  *   tsx proxy/profile.ts [target=pingora-ts]
  *   env: DURATION=5 (s per round), WARMUP=2, ROUNDS=3, CONNECTIONS=50, OUT=/tmp/pingora-ts-profile,
- *        SOURCE=1 (run packages from src through tsx, no build), TOP=25, PROFILE=0 (skip the profile)
+ *        SOURCE=1 (run packages from src through tsx, no build), TOP=25, PROFILE=0 (skip the profile),
+ *        KIND=cpu|heap
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busyUs, type CpuProfile, foldedStacks, topTable } from '../lib/cpuprofile-summary.js';
+import { allocTable, type HeapProfile, totalBytes } from '../lib/heapprofile-summary.js';
 import { cpuSeconds, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { wrk } from '../lib/wrk.js';
 
@@ -22,8 +25,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const OUT = process.env.OUT ?? '/tmp/pingora-ts-profile';
 const TOP = Number(process.env.TOP ?? 25);
+const KIND = process.env.KIND === 'heap' ? 'heap' : 'cpu';
 const hook = join(here, 'profile-hook.mjs');
-const profileFile = join(OUT, `${target}.cpuprofile`);
+const profileFile = join(OUT, `${target}.${KIND === 'heap' ? 'heapprofile' : 'cpuprofile'}`);
 const flags = ['--import', hook];
 if (process.env.SOURCE === '1') flags.push('--import', 'tsx', '--conditions=@pingora-ts/source');
 
@@ -39,6 +43,7 @@ async function main(): Promise<void> {
   await waitForTarget(originPort);
   const port = await freePort();
   process.env.PROFILE_OUT = profileFile;
+  process.env.PROFILE_KIND = KIND;
   const child = spawnNode(join(here, 'targets', `${target}.mjs`), [port, originPort], flags);
   await waitForTarget(port);
   const url = `http://127.0.0.1:${port}/`;
@@ -62,6 +67,15 @@ async function main(): Promise<void> {
   const m = wrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`], url);
   child.kill('SIGUSR2');
   await waitFor(() => readFileSync(profileFile, 'utf8').length > 0);
+  if (KIND === 'heap') {
+    const heap = JSON.parse(readFileSync(profileFile, 'utf8')) as HeapProfile;
+    console.log(
+      `profiled: ${m.requests} requests, ${Math.round(totalBytes(heap) / m.requests)} bytes allocated per request (sampled)`,
+    );
+    console.log(allocTable(heap, m.requests, TOP));
+    console.log(`profile: ${profileFile}`);
+    process.exit(0);
+  }
   const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
   const folded = join(OUT, `${target}.folded`);
   writeFileSync(folded, `${foldedStacks(profile).join('\n')}\n`);

@@ -239,6 +239,9 @@ export class H1RawConnection extends H1RawConnectionClock implements RequestPars
     if (!keepAlive) {
       // No further request is read: what the client sends next is not ours to parse. It lingers
       // when the client may still be sending: the body's rest, or requests pipelined after it.
+      // A reader still waiting for that body hears now that it will not come, not when the
+      // linger ends.
+      if (!this.reqDone) session.clientClosed();
       this.closeWith(undefined, !this.reqDone || this.buf !== undefined);
       return;
     }

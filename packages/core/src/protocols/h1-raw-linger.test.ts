@@ -24,11 +24,20 @@ afterEach(async () => {
 });
 
 // /early answers 413 at once, without reading the body, and asks for the connection to close
-// when the body is not all in; /read reads the body, then answers.
+// when the body is not all in; /early-then-read does the same, then reads the body, recording in
+// `lateRead` how that ends; /read reads the body, then answers.
+let lateRead: Promise<string> | undefined;
 async function handle(session: HttpServerSession): Promise<void> {
-  if (session.reqHeader().uri === '/early') {
+  const uri = session.reqHeader().uri;
+  if (uri === '/early' || uri === '/early-then-read') {
     session.setCloseOnResponseBeforeDownstreamFinish(true);
     session.writeResponseHeader(ResponseHeader.build(413), true);
+    if (uri === '/early-then-read') {
+      lateRead = (async () => {
+        while ((await session.readRequestBody()) !== undefined);
+        return 'ended';
+      })().catch((e: Error) => `failed: ${e.message}`);
+    }
     return;
   }
   while ((await session.readRequestBody()) !== undefined);
@@ -71,6 +80,25 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
     // Closing with the upload unread would have reset the connection.
     expect(c.error).toBeUndefined();
     expect(c.ended).toBe(true);
+  });
+
+  it('tells a reader still waiting for the body at once, not when the linger ends', {
+    timeout: 30_000,
+  }, async () => {
+    lateRead = undefined;
+    const { port } = await start({ lingeringTimeout: 60_000, lingeringTime: 60_000 });
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write('POST /early-then-read HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+    await within(c.untilEnded(), 10_000, '413 and the end of the stream');
+    expect(c.data).toMatch(/^HTTP\/1\.1 413 /);
+    // The connection lingers for a minute; the read must not wait for that.
+    expect(
+      await within(
+        until(() => lateRead !== undefined).then(() => lateRead!),
+        10_000,
+        'late read',
+      ),
+    ).toMatch(/^failed: /);
   });
 
   it('lets a client still sending read a refusal and a clean end', { timeout: 30_000 }, async () => {
