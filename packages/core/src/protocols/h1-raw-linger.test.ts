@@ -134,6 +134,30 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
     );
   });
 
+  it('lingers after a last response with requests pipelined behind it', { timeout: 30_000 }, async () => {
+    const { port, app } = await start({});
+    const c = conn(port, { allowHalfOpen: true });
+    c.socket.write(
+      'POST /read HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\nb' +
+        'GET /never HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    await within(c.untilEnded(), 10_000, 'the answer and the end of the stream');
+    expect(c.data).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\nread$/);
+    // Still open on the server's side, dropping what the client sends, until the client closes.
+    expect(app.raw?.size).toBe(1);
+    await new Promise<void>((resolve, reject) =>
+      c.socket.write('GET /more HTTP/1.1\r\n', (e) => (e == null ? resolve() : reject(e))),
+    );
+    c.socket.end();
+    await within(c.closed, 10_000, 'connection closed');
+    expect(c.error).toBeUndefined();
+    await within(
+      until(() => app.raw?.size === 0),
+      10_000,
+      'server side closed',
+    );
+  });
+
   it('closes after lingeringTimeout without a byte', { timeout: 30_000 }, async () => {
     const { port, app } = await start({ requestTimeout: 200, headersTimeout: 200, lingeringTimeout: 300 });
     const t0 = performance.now();
