@@ -93,6 +93,27 @@ export class RecordingConn {
   }
 }
 
+/** The connections a test file opened, closed together after each test. */
+export class RecordingConns {
+  private readonly open: RecordingConn[] = [];
+
+  /** Opens a connection to `port` and keeps it for {@link destroyAll}. */
+  connect(port: number, options?: { allowHalfOpen?: boolean }): RecordingConn {
+    return this.track(new RecordingConn(port, options));
+  }
+
+  /** Keeps `c` for {@link destroyAll}. */
+  track<C extends RecordingConn>(c: C): C {
+    this.open.push(c);
+    return c;
+  }
+
+  /** Closes every connection opened since the last call. */
+  destroyAll(): void {
+    for (const c of this.open.splice(0)) c.destroy();
+  }
+}
+
 /** Resolves when `p` does; rejects after `ms` (a cap, never a wait a test relies on). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -9,18 +9,18 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LogEntry, memoryLogger } from '../../test/helpers.js';
-import { RecordingConn, within } from '../../test/recording-conn.js';
+import { RecordingConn, RecordingConns, within } from '../../test/recording-conn.js';
 import { ShutdownController } from '../server/shutdown.js';
 import { Service } from '../services/listening.js';
 import { HttpServer, type HttpServerOptions } from './http-app.js';
 import { serveHttpApp } from './serve-http.js';
 
 const services: Service[] = [];
-const conns: RecordingConn[] = [];
+const conns = new RecordingConns();
 const intervals: NodeJS.Timeout[] = [];
 afterEach(async () => {
   for (const t of intervals.splice(0)) clearInterval(t);
-  for (const c of conns.splice(0)) c.destroy();
+  conns.destroyAll();
   await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
@@ -48,7 +48,7 @@ async function start(options: HttpServerOptions, entries: LogEntry[] = []): Prom
 class Conn extends RecordingConn {
   constructor(port: number) {
     super(port);
-    conns.push(this);
+    conns.track(this);
   }
 
   /** Writes `text` and waits until the data received since ends a response whose body is `expectBody`. */

@@ -45,6 +45,7 @@ export abstract class H1RawConnectionClock extends H1RawConnectionFlags {
   closeIfIdle(): void {
     if ((this.idle || this.timerKind === TIMER_LINGER) && !this.socket.destroyed) this.socket.destroy();
   }
+
   // --- timer: one per connection, for the phase it is in ---
 
   protected arm(kind: number, ms: number): void {
@@ -84,11 +85,12 @@ export abstract class H1RawConnectionClock extends H1RawConnectionFlags {
       );
       // One answer: the request timeout, due in the same bucket when both are equal, stands down.
       c.stopRequestClock();
-      if (answer) c.closeWith(closingResponse(408), true);
-      else {
-        c.closing = true;
-        s.destroy();
+      if (answer) {
+        c.closeWith(closingResponse(408), true);
+        return;
       }
+      c.closing = true;
+      s.destroy();
       return;
     }
     // Idle past the keep-alive timeout, an unread body not drained in time, or lingering done.
@@ -124,15 +126,15 @@ export abstract class H1RawConnectionClock extends H1RawConnectionFlags {
       { client: s.remoteAddress, status: answer ? 408 : undefined, requestTimeout: ms },
       `request not received within ${ms} ms; connection closed`,
     );
-    c.closing = true;
-    c.buf = undefined;
     if (answer) {
       c.session?.connectionAnswered();
       c.closeWith(closingResponse(408), true);
-    } else {
-      c.session?.clientClosed();
-      s.destroy();
+      return;
     }
+    c.closing = true;
+    c.buf = undefined;
+    c.session?.clientClosed();
+    s.destroy();
   }
 
   /**

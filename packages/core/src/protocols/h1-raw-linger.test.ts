@@ -8,7 +8,8 @@
 import { ResponseHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLogger, startedService, tcpPort } from '../../test/helpers.js';
-import { RecordingConn, within } from '../../test/recording-conn.js';
+import { waitFor } from '@pingora-ts/test-utils';
+import { type RecordingConn, RecordingConns, within } from '../../test/recording-conn.js';
 import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
 import type { Service } from '../services/listening.js';
 import type { HttpServerSession } from './server-session.js';
@@ -17,9 +18,9 @@ import type { HttpServerSession } from './server-session.js';
 const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
 
 const services: Service[] = [];
-const conns: RecordingConn[] = [];
+const conns = new RecordingConns();
 afterEach(async () => {
-  for (const c of conns.splice(0)) c.destroy();
+  conns.destroyAll();
   await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
@@ -53,15 +54,23 @@ async function start(options: HttpServerOptions): Promise<{ port: number; app: H
   return { port: tcpPort(svc), app, svc: svc as unknown as Service };
 }
 
-function conn(port: number, options?: { allowHalfOpen?: boolean }): RecordingConn {
-  const c = new RecordingConn(port, options);
-  conns.push(c);
-  return c;
+/**
+ * A half-open client that read its answer and the server's end sends `more` and then closes: the
+ * lingering server drops the bytes without a reset and closes its side too.
+ */
+async function sendMoreThenClose(c: RecordingConn, app: HttpServer, more: string): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    c.socket.write(more, (e) => (e == null ? resolve() : reject(e))),
+  );
+  c.socket.end();
+  await within(c.closed, 10_000, 'connection closed');
+  expect(c.error).toBeUndefined();
+  await serverClosed(app, 'server side closed');
 }
 
-/** Resolves once `cond()` holds, checked on every turn of the event loop (bounded by `within`). */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setImmediate(r));
+/** Waits until the server holds no connection. */
+function serverClosed(app: HttpServer, message: string): Promise<void> {
+  return waitFor(() => app.raw?.size === 0, { timeout: 10_000, message });
 }
 
 // Far more than the socket buffers hold: the server is still receiving it when it answers.
@@ -71,7 +80,7 @@ const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\
 describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
   it('lets a client still uploading read an early answer and a clean end', { timeout: 30_000 }, async () => {
     const { port } = await start({});
-    const c = conn(port);
+    const c = conns.connect(port);
     c.socket.write(`POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: ${UPLOAD.length}\r\n\r\n`);
     c.socket.write(UPLOAD);
     await within(c.closed, 20_000, 'connection closed');
@@ -87,23 +96,19 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
   }, async () => {
     lateRead = undefined;
     const { port } = await start({ lingeringTimeout: 60_000, lingeringTime: 60_000 });
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write('POST /early-then-read HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
     await within(c.untilEnded(), 10_000, '413 and the end of the stream');
     expect(c.data).toMatch(/^HTTP\/1\.1 413 /);
-    // The connection lingers for a minute; the read must not wait for that.
-    expect(
-      await within(
-        until(() => lateRead !== undefined).then(() => lateRead!),
-        10_000,
-        'late read',
-      ),
-    ).toMatch(/^failed: /);
+    // The app started its read before writing the 413. The connection lingers for a minute; the
+    // read must not wait for that.
+    expect(lateRead).toBeDefined();
+    expect(await within(lateRead!, 10_000, 'late read')).toMatch(/^failed: /);
   });
 
   it('lets a client still sending read a refusal and a clean end', { timeout: 30_000 }, async () => {
     const { port } = await start({});
-    const c = conn(port);
+    const c = conns.connect(port);
     // A bad chunk size: refused with 400 while megabytes of the body are still on their way.
     c.socket.write('POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
     c.socket.write(UPLOAD);
@@ -116,27 +121,17 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
   it('keeps reading after a 408 until the client closes', { timeout: 30_000 }, async () => {
     const { port, app } = await start({ requestTimeout: 300, headersTimeout: 300 });
     // A half-open client: it reads the answer and the server's end, and goes on sending.
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write(SLOW_POST);
     await within(c.untilEnded(), 10_000, '408 and the end of the stream');
     expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
     expect(app.raw?.size).toBe(1);
-    await new Promise<void>((resolve, reject) =>
-      c.socket.write('more body', (e) => (e == null ? resolve() : reject(e))),
-    );
-    c.socket.end();
-    await within(c.closed, 10_000, 'connection closed');
-    expect(c.error).toBeUndefined();
-    await within(
-      until(() => app.raw?.size === 0),
-      10_000,
-      'server side closed',
-    );
+    await sendMoreThenClose(c, app, 'more body');
   });
 
   it('lingers after a last response with requests pipelined behind it', { timeout: 30_000 }, async () => {
     const { port, app } = await start({});
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write(
       'POST /read HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 1\r\n\r\nb' +
         'GET /never HTTP/1.1\r\nHost: x\r\n\r\n',
@@ -145,32 +140,18 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
     expect(c.data).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\nread$/);
     // Still open on the server's side, dropping what the client sends, until the client closes.
     expect(app.raw?.size).toBe(1);
-    await new Promise<void>((resolve, reject) =>
-      c.socket.write('GET /more HTTP/1.1\r\n', (e) => (e == null ? resolve() : reject(e))),
-    );
-    c.socket.end();
-    await within(c.closed, 10_000, 'connection closed');
-    expect(c.error).toBeUndefined();
-    await within(
-      until(() => app.raw?.size === 0),
-      10_000,
-      'server side closed',
-    );
+    await sendMoreThenClose(c, app, 'GET /more HTTP/1.1\r\n');
   });
 
   it('closes after lingeringTimeout without a byte', { timeout: 30_000 }, async () => {
     const { port, app } = await start({ requestTimeout: 200, headersTimeout: 200, lingeringTimeout: 300 });
     const t0 = performance.now();
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write(SLOW_POST);
     await within(c.untilEnded(), 10_000, '408 and the end of the stream');
     expect(c.data).toMatch(/^HTTP\/1\.1 408 /);
     // The half-open client never closes: the server's own close ends this.
-    await within(
-      until(() => app.raw?.size === 0),
-      10_000,
-      'linger ended',
-    );
+    await serverClosed(app, 'linger ended');
     // The request timeout, then the whole silent linger.
     expect(performance.now() - t0).toBeGreaterThanOrEqual(500);
   });
@@ -183,7 +164,7 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
       lingeringTime: 400,
     });
     const t0 = performance.now();
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write(SLOW_POST);
     c.trickle(20);
     await within(c.closed, 10_000, 'linger cut');
@@ -193,15 +174,11 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
 
   it('closes at once with lingeringTimeout 0', { timeout: 30_000 }, async () => {
     const { port, app } = await start({ requestTimeout: 200, headersTimeout: 200, lingeringTimeout: 0 });
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write(SLOW_POST);
     await within(c.untilEnded(), 10_000, '408 and the end of the stream');
     // The half-open client never closes: only the server's own close ends this.
-    await within(
-      until(() => app.raw?.size === 0),
-      10_000,
-      'server side closed',
-    );
+    await serverClosed(app, 'server side closed');
   });
 
   it('does not hold a graceful shutdown back', { timeout: 60_000 }, async () => {
@@ -211,7 +188,7 @@ describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
       lingeringTimeout: 60_000,
       lingeringTime: 60_000,
     });
-    const c = conn(port, { allowHalfOpen: true });
+    const c = conns.connect(port, { allowHalfOpen: true });
     c.socket.write(SLOW_POST);
     await within(c.untilEnded(), 10_000, '408 and the end of the stream');
     services.splice(services.indexOf(svc), 1);

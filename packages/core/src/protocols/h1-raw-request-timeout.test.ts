@@ -7,7 +7,7 @@
 import { ResponseHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LogEntry, memoryLogger, startedService, tcpPort } from '../../test/helpers.js';
-import { RecordingConn, within } from '../../test/recording-conn.js';
+import { RecordingConns, within } from '../../test/recording-conn.js';
 import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
 import type { Service } from '../services/listening.js';
 import type { HttpServerSession } from './server-session.js';
@@ -16,9 +16,9 @@ import type { HttpServerSession } from './server-session.js';
 const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
 
 const services: Service[] = [];
-const conns: RecordingConn[] = [];
+const conns = new RecordingConns();
 afterEach(async () => {
-  for (const c of conns.splice(0)) c.destroy();
+  conns.destroyAll();
   await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
@@ -54,13 +54,6 @@ async function start(options: HttpServerOptions, logs: LogEntry[] = []): Promise
   return tcpPort(await startedService('raw-timeout', [], services, app, (s) => s.addTcp('127.0.0.1:0')));
 }
 
-/** A recorded client connection, closed after each test. */
-function conn(port: number, options?: { allowHalfOpen?: boolean }): RecordingConn {
-  const c = new RecordingConn(port, options);
-  conns.push(c);
-  return c;
-}
-
 const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
 
 describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
@@ -70,7 +63,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
     // can cut this request (node:http wants headersTimeout no larger than it).
     const port = await start({ requestTimeout: 400, headersTimeout: 400, readTimeout: 60_000 }, logs);
     const t0 = performance.now();
-    const c = conn(port);
+    const c = conns.connect(port);
     c.socket.write(SLOW_POST);
     c.trickle(50);
     await within(c.closed, 10_000, 'slow request cut');
@@ -87,11 +80,11 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
     timeout: 20_000,
   }, async () => {
     const port = await start({ requestTimeout: 400, headersTimeout: 400, keepaliveTimeout: 60_000 });
-    const early = conn(port);
+    const early = conns.connect(port);
     early.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await early.until('\r\n\r\nok');
     // A request cut on another connection, opened now, marks that more than requestTimeout went by.
-    const slow = conn(port);
+    const slow = conns.connect(port);
     slow.socket.write(SLOW_POST);
     slow.trickle(50);
     await within(slow.closed, 10_000, 'slow request cut');
@@ -110,7 +103,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
     const logs: LogEntry[] = [];
     const port = await start({ requestTimeout: 300, headersTimeout: 300 }, logs);
     const t0 = performance.now();
-    const c = conn(port);
+    const c = conns.connect(port);
     c.socket.write('POST /early HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nab');
     await c.until('partial');
     await within(c.closed, 10_000, 'request cut');
@@ -125,7 +118,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
   it('answers a slow head once when both timeouts fall due together', { timeout: 20_000 }, async () => {
     const logs: LogEntry[] = [];
     const port = await start({ requestTimeout: 300, headersTimeout: 300 }, logs);
-    const c = conn(port);
+    const c = conns.connect(port);
     c.socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     c.trickle(50);
     await within(c.closed, 10_000, 'slow head cut');
@@ -136,7 +129,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
 
   it('leaves a request that arrived in time alone', { timeout: 20_000 }, async () => {
     const port = await start({ requestTimeout: 5_000, headersTimeout: 5_000 });
-    const c = conn(port);
+    const c = conns.connect(port);
     c.socket.write(`${SLOW_POST.replace('1000', '3')}abc`);
     expect(await c.until('\r\n\r\nread')).toMatch(/^HTTP\/1\.1 200 /);
     expect(c.closedAt).toBeUndefined();
@@ -146,7 +139,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
 describe.skipIf(NODE_FORCED)('raw engine upgrade refusal', () => {
   it("replaces the app's Connection field with a single Connection: close", async () => {
     const port = await start({});
-    const c = conn(port);
+    const c = conns.connect(port);
     c.socket.write('GET /refuse-upgrade HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: test\r\n\r\n');
     await within(c.closed, 10_000, 'refused upgrade closed');
     const head = c.data.slice(0, c.data.indexOf('\r\n\r\n'));

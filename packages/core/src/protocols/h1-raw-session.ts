@@ -107,6 +107,8 @@ export class H1RawSession implements HttpServerSession {
   private drainTimeout: number | undefined = DEFAULT_TOTAL_DRAIN_TIMEOUT;
   private bodyReader: RequestBodyReader | undefined = undefined;
   private bodyStarted = false;
+  // The connection answered this request itself (408, a refusal): an abort must not cut its linger.
+  private answeredByConnection = false;
 
   constructor(
     private readonly owner: RawSessionOwner,
@@ -250,8 +252,7 @@ export class H1RawSession implements HttpServerSession {
 
   writeInformationalResponse(resp: ResponseHeader): void {
     if (this.written !== undefined || this.responseFinished || this.upgrade !== undefined) return;
-    if (this.req.minorVersion === 0) return;
-    if (resp.status !== 103 || resp.headers.get('link') === undefined) return;
+    if (this.req.minorVersion === 0 || resp.status !== 103 || resp.headers.get('link') === undefined) return;
     this.owner.socket.write(h1ResponseHead(resp), 'latin1');
   }
 
@@ -434,8 +435,6 @@ export class H1RawSession implements HttpServerSession {
     this.responseFinished = true;
     this.timing.end = performance.now();
   }
-
-  private answeredByConnection = false;
 
   abort(): void {
     if (this.answeredByConnection) return;
