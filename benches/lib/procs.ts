@@ -40,7 +40,17 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
  * barely moves when the machine is busy, so it compares targets where throughput is noisy.
  */
 export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+}
+
+/**
+ * CPU seconds used so far by process `pid`, split into user and system (kernel) time. The system
+ * part is mostly the socket syscalls, which every proxy makes alike per request; the user part is
+ * what the proxy's own code (and its runtime) costs.
+ */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }

@@ -15,7 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNginxProxy } from '../lib/nginx.js';
-import { cpuSeconds, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
+import { cpuTimes, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { mean } from '../lib/stats.js';
 import { wrk as runWrk } from '../lib/wrk.js';
 
@@ -50,6 +50,8 @@ interface Target {
   p99: number[];
   reuse: number[];
   cpuUs: number[];
+  /** The kernel's part of `cpuUs`. */
+  sysUs: number[];
 }
 
 // Targets are plain .mjs run by plain node: pingora-ts loads its built dist, as users run it.
@@ -86,27 +88,30 @@ async function main(): Promise<void> {
       child = node(`targets/${name}.mjs`, [port, originPort]);
     }
     await waitForTarget(port);
-    targets.push({ name, port, pid: child.pid!, rps: [], p50: [], p99: [], reuse: [], cpuUs: [] });
+    targets.push({ name, port, pid: child.pid!, rps: [], p50: [], p99: [], reuse: [], cpuUs: [], sysUs: [] });
   }
   for (const t of targets) runWrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`], `http://127.0.0.1:${t.port}/`);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
       const before = await originConnections(statsPort);
-      const cpu0 = cpuSeconds(t.pid);
+      const cpu0 = cpuTimes(t.pid);
       const m = runWrk(
         ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'],
         `http://127.0.0.1:${t.port}/`,
       );
-      const cpuUs = ((cpuSeconds(t.pid) - cpu0) / m.requests) * 1e6;
+      const cpu1 = cpuTimes(t.pid);
+      const sysUs = ((cpu1.system - cpu0.system) / m.requests) * 1e6;
+      const cpuUs = sysUs + ((cpu1.user - cpu0.user) / m.requests) * 1e6;
       const opened = (await originConnections(statsPort)) - before;
       if (m.errors) console.error(`  note: ${t.name}: ${m.errors}`);
       t.rps.push(m.rps);
       t.p50.push(m.p50);
       t.p99.push(m.p99);
       t.cpuUs.push(cpuUs);
+      t.sysUs.push(sysUs);
       t.reuse.push(t.name === 'direct' ? Number.NaN : 1 - opened / m.requests);
       console.error(
-        `round ${round} ${t.name}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${cpuUs.toFixed(1)} µs CPU/req, ${opened} new upstream connections`,
+        `round ${round} ${t.name}: ${Math.round(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms, ${cpuUs.toFixed(1)} µs CPU/req (${sysUs.toFixed(1)} system), ${opened} new upstream connections`,
       );
     }
   }
@@ -121,16 +126,16 @@ function print(targets: Target[]): void {
     `\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds after ${WARMUP}s warm-up, 11-byte origin body, Node ${process.version}, ${availableParallelism()} cores shared by wrk, proxy and origin\n`,
   );
   console.log(
-    '| target | req/s (rounds) | p50 ms | p99 ms | upstream reuse | server CPU µs/req | pingora-ts / target, req/s | target / pingora-ts, CPU per req |',
+    '| target | req/s (rounds) | p50 ms | p99 ms | upstream reuse | server CPU µs/req | of which system | pingora-ts / target, req/s | target / pingora-ts, CPU per req |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const t of targets) {
     const rps = t.rps.map((x) => `${(x / 1000).toFixed(1)}k`).join(' / ');
     const reuse = Number.isNaN(mean(t.reuse)) ? '—' : `${(mean(t.reuse) * 100).toFixed(2)} %`;
     const ratio = ours ? (mean(ours.rps) / mean(t.rps)).toFixed(2) : '—';
     const cpuRatio = ours ? (mean(t.cpuUs) / mean(ours.cpuUs)).toFixed(2) : '—';
     console.log(
-      `| ${t.name} | ${rps} | ${mean(t.p50).toFixed(2)} | ${mean(t.p99).toFixed(2)} | ${reuse} | ${mean(t.cpuUs).toFixed(1)} | ${ratio} | ${cpuRatio} |`,
+      `| ${t.name} | ${rps} | ${mean(t.p50).toFixed(2)} | ${mean(t.p99).toFixed(2)} | ${reuse} | ${mean(t.cpuUs).toFixed(1)} | ${mean(t.sysUs).toFixed(1)} | ${ratio} | ${cpuRatio} |`,
     );
   }
 }

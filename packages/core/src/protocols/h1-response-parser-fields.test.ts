@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { H1ResponseParser, type ParsedResponseHead } from './h1-response-parser.js';
 
-// The head scan works on char codes (no regex, no lowercased copies); these pin its edges.
+// The head scan reads bytes with tables (no regex, no lowercased copies); these pin its edges.
 function head(text: string): ParsedResponseHead {
   let got: ParsedResponseHead | undefined;
   const p = new H1ResponseParser({
@@ -62,5 +62,12 @@ describe('H1ResponseParser head fields', () => {
     refused('HTTP/1.1 200 OK\r\nX-A\r\nX-B: 1\r\n\r\n');
     refused('HTTP/1.1 200 OK\r\n: empty name\r\n\r\n');
     refused('HTTP/1.1 200 OK\r\nX-A: \x7f\r\n\r\n');
+    refused('HTTP/1.1 200 OK\r\nX-A: 1\n2\r\n\r\n');
+    refused('HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  it('names the offending line in the error, as the origin sent it', () => {
+    expect(() => head('HTTP/1.1 200 OK\r\nX-Ok: 1\r\nX-A : 1\r\n\r\n')).toThrowError('"X-A : 1"');
+    expect(() => head('HTTP/1.1 200 OK\r\nX-B: a\x01b\r\n\r\n')).toThrowError('"X-B: a\\u0001b"');
   });
 });

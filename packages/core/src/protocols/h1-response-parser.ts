@@ -134,7 +134,7 @@ export class H1ResponseParser {
             return;
           }
           if (end - off > this.limits.maxHeadBytes) throw invalid('response header too large');
-          const head = this.parseHead(buf.toString('latin1', off, end));
+          const head = this.parseHead(buf, off, end);
           off = end + 4;
           if (head.status < 200 && head.status !== 101) {
             this.sink.onInformational(head);
@@ -298,9 +298,11 @@ export class H1ResponseParser {
     return false;
   }
 
-  // One pass over the head string with char-code tables: no regex, no lowercased copy and one
-  // slice per name and value (the profile's largest item on the upstream side before).
-  private parseHead(text: string): ParsedResponseHead {
+  // One pass over the head with byte tables: bytes are read from the Buffer (a typed-array read
+  // costs half a string's charCodeAt), names and values are slices of one latin1 string of the
+  // head, and nothing is lowercased or matched by regex.
+  private parseHead(buf: Buffer, start: number, stop: number): ParsedResponseHead {
+    const text = buf.toString('latin1', start, stop);
     let eol = text.indexOf('\r\n');
     if (eol < 0) eol = text.length;
     // "HTTP/1.1 200 OK": version, one space, three digits, then a space or the end of the line.
@@ -320,7 +322,7 @@ export class H1ResponseParser {
       throw invalid('invalid status line');
     }
     const status = d0 * 100 + d1 * 10 + d2;
-    if (eol > 13 && !isFieldValue(text, 13, eol)) throw invalid('invalid reason phrase');
+    if (eol > 13 && !isFieldValue(buf, start + 13, start + eol)) throw invalid('invalid reason phrase');
     const reason = eol > 13 ? text.slice(13, eol) : '';
 
     const raw: string[] = [];
@@ -330,45 +332,40 @@ export class H1ResponseParser {
     let transferEncoding = false;
     let close = minor === 0;
     let ambiguous = false;
-    let pos = eol + 2;
-    const len = text.length;
-    while (pos < len) {
-      let next = text.indexOf('\r\n', pos);
-      if (next < 0) next = len;
-      // The name: tchars up to the colon. Whitespace before the colon or a folded line (a line
-      // starting with SP/HTAB) is not a tchar, so both are refused (RFC 9112 §5).
+    // Positions below are in `buf`; `text[i - start]` is the character of `buf[i]`. One scan per
+    // line: the name's tchars, the colon, then value bytes up to the CR that must end the line.
+    let pos = start + eol + 2;
+    while (pos < stop) {
       let colon = pos;
-      while (colon < next && TCHAR[text.charCodeAt(colon)] === 1) colon++;
-      if (colon === pos || colon === next || text.charCodeAt(colon) !== 0x3a) {
-        throw invalid(`invalid header field ${JSON.stringify(text.slice(pos, next))}`);
-      }
+      while (colon < stop && TCHAR[buf[colon]!] === 1) colon++;
+      if (colon === pos || buf[colon] !== 0x3a) throw invalidField(buf, pos, stop);
       let vs = colon + 1;
+      while (vs < stop && isOws(buf[vs]!)) vs++;
+      let next = vs;
+      while (next < stop && FIELD_CHAR[buf[next]!] === 1) next++;
+      if (next < stop && (buf[next] !== 0x0d || buf[next + 1] !== 0x0a)) throw invalidField(buf, pos, stop);
       let ve = next;
-      while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
-      while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
-      if (!isFieldValue(text, vs, ve)) {
-        throw invalid(`invalid header field ${JSON.stringify(text.slice(pos, colon))}`);
-      }
-      const name = text.slice(pos, colon);
-      const value = text.slice(vs, ve);
+      while (ve > vs && isOws(buf[ve - 1]!)) ve--;
+      const name = text.slice(pos - start, colon - start);
+      const value = text.slice(vs - start, ve - start);
       raw.push(name, value);
       if (raw.length > maxRaw) throw invalid('too many header fields');
-      switch (colon - pos) {
+      switch (name.length) {
         case 14:
-          if (nameIs(text, pos, 'content-length')) {
+          if (nameIs(buf, pos, 'content-length')) {
             const n = parseContentLength(value);
             if (n < 0 || (contentLength >= 0 && n !== contentLength)) throw invalid('invalid Content-Length');
             contentLength = n;
           }
           break;
         case 17:
-          if (nameIs(text, pos, 'transfer-encoding')) {
+          if (nameIs(buf, pos, 'transfer-encoding')) {
             transferEncoding = true;
             chunked = CHUNKED_LAST.test(value);
           }
           break;
         case 10:
-          if (nameIs(text, pos, 'connection')) {
+          if (nameIs(buf, pos, 'connection')) {
             const v = value.toLowerCase();
             if (v.includes('close')) close = true;
             else if (minor === 0 && v.includes('keep-alive')) close = false;
@@ -413,17 +410,24 @@ function isOws(c: number): boolean {
   return c === 0x20 || c === 0x09;
 }
 
-/** Every char of `text[from, to)` may appear in a field value (VCHAR, obs-text, SP, HTAB). */
-function isFieldValue(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (FIELD_CHAR[text.charCodeAt(i)] !== 1) return false;
+// The whole line from `pos` named in the error, as the origin sent it.
+function invalidField(buf: Buffer, pos: number, stop: number): PingoraError {
+  let end = buf.indexOf(0x0d, pos);
+  if (end < 0 || end > stop) end = stop;
+  return invalid(`invalid header field ${JSON.stringify(buf.toString('latin1', pos, end))}`);
+}
+
+/** Every byte of `buf[from, to)` may appear in a field value (VCHAR, obs-text, SP, HTAB). */
+function isFieldValue(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (FIELD_CHAR[buf[i]!] !== 1) return false;
   return true;
 }
 
-/** The name at `text[pos…]` is `lower` (same length, checked by the caller), ASCII case-insensitive. */
-function nameIs(text: string, pos: number, lower: string): boolean {
+/** The name at `buf[pos…]` is `lower` (same length, checked by the caller), ASCII case-insensitive. */
+function nameIs(buf: Buffer, pos: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {
     // Names are tchars: setting bit 0x20 folds letters only; '-' (0x2d) and digits keep theirs.
-    if ((text.charCodeAt(pos + i) | 0x20) !== lower.charCodeAt(i)) return false;
+    if ((buf[pos + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
 }
