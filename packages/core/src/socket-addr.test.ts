@@ -30,6 +30,15 @@ describe('SocketAddr', () => {
     expect(socketAddrOf({ address: undefined, port: undefined, family: undefined })).toBeUndefined();
   });
 
+  it('prints the same text on every call, and the kept text is no field of the address', () => {
+    const printed = SocketAddr.inet('2001:db8::7', 8443);
+    expect(String(printed)).toBe('[2001:db8::7]:8443');
+    expect(`${printed}`).toBe('[2001:db8::7]:8443');
+    expect(printed).toEqual(SocketAddr.inet('2001:db8::7', 8443));
+    expect(Object.values(printed)).not.toContain('[2001:db8::7]:8443');
+    expect(JSON.stringify(printed)).toBe('"[2001:db8::7]:8443"');
+  });
+
   it('brackets IPv6 hosts only', () => {
     expect(formatHostPort('example.com', 443)).toBe('example.com:443');
     expect(formatHostPort('::ffff:1.2.3.4', 1)).toBe('[::ffff:1.2.3.4]:1');

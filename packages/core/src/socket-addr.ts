@@ -35,6 +35,9 @@ export class SocketAddr {
   readonly family: string;
   /** The Unix socket path (`''` when unnamed); absent for an IP address. */
   readonly path?: string;
+  // The text, made on first use: an access line formats the same client and upstream address on
+  // every request of a connection, and the fields above never change.
+  #text: string | undefined;
 
   /** Prefer {@link SocketAddr.inet} and {@link SocketAddr.unix}. */
   constructor(address: string, port: number, family: string, path?: string) {
@@ -56,9 +59,13 @@ export class SocketAddr {
 
   /** `ip:port`, `[ipv6]:port`, or the socket path. */
   toString(): string {
-    return this.family === 'unix'
-      ? formatUnixPath(this.path ?? this.address)
-      : formatHostPort(this.address, this.port);
+    if (this.#text === undefined) {
+      this.#text =
+        this.family === 'unix'
+          ? formatUnixPath(this.path ?? this.address)
+          : formatHostPort(this.address, this.port);
+    }
+    return this.#text;
   }
 
   /** The same text as {@link SocketAddr.toString}, for JSON log lines. */

@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import { toOriginForm, withoutH2cUpgrade } from '../apps/h1-request-target.js';
+import type { SocketAddr } from '../socket-addr.js';
 import {
   H1RawConnectionClock,
   TIMER_DRAIN,
@@ -27,6 +28,7 @@ import {
   type RequestParserSink,
 } from './h1-request-parser.js';
 import type { H1SessionOptions } from './h1-server-session.js';
+import { remoteAddr } from './server-session-io.js';
 
 /** @internal The raw engine's state for one socket. */
 export class H1RawConnection extends H1RawConnectionClock implements RequestParserSink, RawSessionOwner {
@@ -37,6 +39,8 @@ export class H1RawConnection extends H1RawConnectionClock implements RequestPars
   private requests = 0;
   private nextIdleMs = 0;
   private toDispatch: H1RawSession | undefined = undefined;
+  // Read from the socket on first use and kept: an access line per request asks for it.
+  private peer: SocketAddr | undefined = undefined;
 
   constructor(socket: Socket, server: H1RawServer) {
     super(socket, server);
@@ -49,6 +53,11 @@ export class H1RawConnection extends H1RawConnectionClock implements RequestPars
     socket.on('error', noop);
     this.arm(TIMER_HEAD, server.headersTimeout);
     this.startRequestClock();
+  }
+
+  clientAddr(): SocketAddr | undefined {
+    if (this.peer === undefined) this.peer = remoteAddr(this.socket);
+    return this.peer;
   }
 
   get options(): H1SessionOptions {

@@ -37,7 +37,6 @@ import {
   drainBody,
   localAddr,
   readTimedout,
-  remoteAddr,
   writeTimedout,
   writeWaitMs,
 } from './server-session-io.js';
@@ -61,6 +60,8 @@ export interface RawSessionOwner {
   ): void;
   /** Body chunks were taken: reading may go on. */
   bodyWanted(): void;
+  /** The client's address, the same for every request of the connection. */
+  clientAddr(): SocketAddr | undefined;
 }
 
 /** The request line and fields as the parser gave them (after target fix-ups). */
@@ -150,7 +151,7 @@ export class H1RawSession implements HttpServerSession {
   }
 
   clientAddr(): SocketAddr | undefined {
-    return remoteAddr(this.owner.socket);
+    return this.owner.clientAddr();
   }
 
   serverAddr(): SocketAddr | undefined {

@@ -69,6 +69,22 @@ describe('session addresses as text', () => {
     expect(JSON.parse(json!)).toEqual({ client: `127.0.0.1:${r.port}` });
   });
 
+  it('every request of a keep-alive connection reports its client address', async () => {
+    const svc = await addrService((s) => s.addTcp('127.0.0.1:0'));
+    const port = boundPort(svc);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const a = await get({ host: '127.0.0.1', port, agent });
+      const b = await get({ host: '127.0.0.1', port, agent });
+      expect(a.body.split('|')[0]).toBe(`127.0.0.1:${a.port}`);
+      // One connection (the second request did not connect again), the same address.
+      expect(b.port).toBe(0);
+      expect(b.body).toBe(a.body);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('IPv6: [ip]:port', async (ctx) => {
     let svc: Service;
     try {
