@@ -6,10 +6,12 @@
  * packages' dist (its own node_modules), which is how a change is measured against the build before it.
  *
  *   tsx proxy/ab.ts before=/tmp/snap/targets/pingora-ts.mjs after=proxy/targets/pingora-ts.mjs
- *   env: DURATION=3 (s per round), WARMUP=2, ROUNDS=7, CONNECTIONS=50
+ *   env: DURATION=3 (s per round), WARMUP=2, ROUNDS=7, CONNECTIONS=50, HEADERS=browser (requests
+ *        carry a browser's 12 fields)
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserHeaderArgs } from '../lib/browser-headers.js';
 import { cpuSeconds, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { wrk } from '../lib/wrk.js';
 
@@ -18,6 +20,7 @@ const DURATION = Number(process.env.DURATION ?? 3);
 const WARMUP = Number(process.env.WARMUP ?? 2);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const HEAD_ARGS = process.env.HEADERS === 'browser' ? browserHeaderArgs() : [];
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,13 +48,17 @@ async function main(): Promise<void> {
     v.pid = spawnNode(v.script, [v.port, originPort]).pid!;
     await waitForTarget(v.port);
   }
-  for (const v of variants) wrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`], `http://127.0.0.1:${v.port}/`);
+  for (const v of variants)
+    wrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`, ...HEAD_ARGS], `http://127.0.0.1:${v.port}/`);
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate the order as well, so neither variant always runs right after the other.
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const v of order) {
       const c0 = cpuSeconds(v.pid);
-      const m = wrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`], `http://127.0.0.1:${v.port}/`);
+      const m = wrk(
+        ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, ...HEAD_ARGS],
+        `http://127.0.0.1:${v.port}/`,
+      );
       if (m.errors) console.error(`  note: ${v.name}: ${m.errors}`);
       v.cpu.push(((cpuSeconds(v.pid) - c0) / m.requests) * 1e6);
       v.rps.push(m.rps);

@@ -7,12 +7,13 @@
  *   tsx proxy/profile.ts [target=pingora-ts]
  *   env: DURATION=5 (s per round), WARMUP=2, ROUNDS=3, CONNECTIONS=50, OUT=/tmp/pingora-ts-profile,
  *        SOURCE=1 (run packages from src through tsx, no build), TOP=25, PROFILE=0 (skip the profile),
- *        KIND=cpu|heap
+ *        KIND=cpu|heap, HEADERS=browser (requests carry a browser's 12 fields)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busyUs, type CpuProfile, foldedStacks, topTable } from '../lib/cpuprofile-summary.js';
+import { browserHeaderArgs } from '../lib/browser-headers.js';
 import { allocTable, type HeapProfile, totalBytes } from '../lib/heapprofile-summary.js';
 import { cpuSeconds, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { wrk } from '../lib/wrk.js';
@@ -27,6 +28,7 @@ const OUT = process.env.OUT ?? '/tmp/pingora-ts-profile';
 const TOP = Number(process.env.TOP ?? 25);
 const KIND = process.env.KIND === 'heap' ? 'heap' : 'cpu';
 const hook = join(here, 'profile-hook.mjs');
+const HEAD_ARGS = process.env.HEADERS === 'browser' ? browserHeaderArgs() : [];
 const profileFile = join(OUT, `${target}.${KIND === 'heap' ? 'heapprofile' : 'cpuprofile'}`);
 const flags = ['--import', hook];
 if (process.env.SOURCE === '1') flags.push('--import', 'tsx', '--conditions=@pingora-ts/source');
@@ -47,11 +49,11 @@ async function main(): Promise<void> {
   const child = spawnNode(join(here, 'targets', `${target}.mjs`), [port, originPort], flags);
   await waitForTarget(port);
   const url = `http://127.0.0.1:${port}/`;
-  wrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`], url);
+  wrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`, ...HEAD_ARGS], url);
   const perReq: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const cpu0 = cpuSeconds(child.pid!);
-    const m = wrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`], url);
+    const m = wrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, ...HEAD_ARGS], url);
     perReq.push(((cpuSeconds(child.pid!) - cpu0) / m.requests) * 1e6);
     if (m.errors) console.error(`  note: ${m.errors}`);
     console.error(`round ${r + 1}: ${Math.round(m.rps)} req/s, ${perReq.at(-1)!.toFixed(1)} µs CPU/req`);
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   writeFileSync(profileFile, '');
   child.kill('SIGUSR2');
   await new Promise((r) => setTimeout(r, 200));
-  const m = wrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`], url);
+  const m = wrk(['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, ...HEAD_ARGS], url);
   child.kill('SIGUSR2');
   await waitFor(() => readFileSync(profileFile, 'utf8').length > 0);
   if (KIND === 'heap') {

@@ -6,7 +6,8 @@
  * spends per request, and the ratios pingora-ts / target, as a markdown table.
  *
  *   pnpm --filter @pingora-ts/benches bench:proxy
- *   env: DURATION=8 (s per round), WARMUP=3, ROUNDS=3, CONNECTIONS=50, TARGETS=pingora-ts,nginx,…
+ *   env: DURATION=8 (s per round), WARMUP=3, ROUNDS=3, CONNECTIONS=50, TARGETS=pingora-ts,nginx,…,
+ *        HEADERS=browser (each request carries a browser's 12 fields, not wrk's bare head)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import http from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserHeaderArgs } from '../lib/browser-headers.js';
 import { startNginxProxy } from '../lib/nginx.js';
 import { cpuTimes, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { mean } from '../lib/stats.js';
@@ -39,6 +41,8 @@ const ALL = [
   'http-proxy',
 ];
 const TARGETS = (process.env.TARGETS ?? ALL.join(',')).split(',');
+const BROWSER = process.env.HEADERS === 'browser';
+const HEAD_ARGS = BROWSER ? browserHeaderArgs() : [];
 
 interface Target {
   name: string;
@@ -90,13 +94,14 @@ async function main(): Promise<void> {
     await waitForTarget(port);
     targets.push({ name, port, pid: child.pid!, rps: [], p50: [], p99: [], reuse: [], cpuUs: [], sysUs: [] });
   }
-  for (const t of targets) runWrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`], `http://127.0.0.1:${t.port}/`);
+  for (const t of targets)
+    runWrk(['-t1', `-c${CONNECTIONS}`, `-d${WARMUP}s`, ...HEAD_ARGS], `http://127.0.0.1:${t.port}/`);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const t of targets) {
       const before = await originConnections(statsPort);
       const cpu0 = cpuTimes(t.pid);
       const m = runWrk(
-        ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency'],
+        ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', ...HEAD_ARGS],
         `http://127.0.0.1:${t.port}/`,
       );
       const cpu1 = cpuTimes(t.pid);
@@ -123,7 +128,7 @@ async function main(): Promise<void> {
 function print(targets: Target[]): void {
   const ours = targets.find((t) => t.name === 'pingora-ts');
   console.log(
-    `\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds after ${WARMUP}s warm-up, 11-byte origin body, Node ${process.version}, ${availableParallelism()} cores shared by wrk, proxy and origin\n`,
+    `\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds after ${WARMUP}s warm-up, 11-byte origin body, ${BROWSER ? 'browser request heads (12 fields)' : "wrk's bare request heads"}, Node ${process.version}, ${availableParallelism()} cores shared by wrk, proxy and origin\n`,
   );
   console.log(
     '| target | req/s (rounds) | p50 ms | p99 ms | upstream reuse | server CPU µs/req | of which system | pingora-ts / target, req/s | target / pingora-ts, CPU per req |',
