@@ -18,7 +18,8 @@ export const BROWSER_HEADERS: readonly string[] = [
   'Cache-Control: max-age=0',
 ];
 
-/** `-H` arguments for wrk carrying {@link BROWSER_HEADERS}. */
-export function browserHeaderArgs(): string[] {
-  return BROWSER_HEADERS.flatMap((h) => ['-H', h]);
-}
+/** The request heads a run sends, from `HEADERS`: `browser`, or wrk's bare head otherwise. */
+export const BROWSER_HEADS = process.env.HEADERS === 'browser';
+
+/** `-H` arguments for wrk: {@link BROWSER_HEADERS} when {@link BROWSER_HEADS}, none otherwise. */
+export const HEAD_ARGS: readonly string[] = BROWSER_HEADS ? BROWSER_HEADERS.flatMap((h) => ['-H', h]) : [];

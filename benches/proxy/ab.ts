@@ -11,7 +11,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserHeaderArgs } from '../lib/browser-headers.js';
+import { HEAD_ARGS } from '../lib/browser-headers.js';
 import { cpuSeconds, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { wrk } from '../lib/wrk.js';
 
@@ -20,7 +20,6 @@ const DURATION = Number(process.env.DURATION ?? 3);
 const WARMUP = Number(process.env.WARMUP ?? 2);
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
-const HEAD_ARGS = process.env.HEADERS === 'browser' ? browserHeaderArgs() : [];
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -15,7 +15,7 @@ import http from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { browserHeaderArgs } from '../lib/browser-headers.js';
+import { BROWSER_HEADS, HEAD_ARGS } from '../lib/browser-headers.js';
 import { startNginxProxy } from '../lib/nginx.js';
 import { cpuTimes, freePort, spawnNode, waitForTarget } from '../lib/procs.js';
 import { mean } from '../lib/stats.js';
@@ -41,8 +41,6 @@ const ALL = [
   'http-proxy',
 ];
 const TARGETS = (process.env.TARGETS ?? ALL.join(',')).split(',');
-const BROWSER = process.env.HEADERS === 'browser';
-const HEAD_ARGS = BROWSER ? browserHeaderArgs() : [];
 
 interface Target {
   name: string;
@@ -128,7 +126,7 @@ async function main(): Promise<void> {
 function print(targets: Target[]): void {
   const ours = targets.find((t) => t.name === 'pingora-ts');
   console.log(
-    `\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds after ${WARMUP}s warm-up, 11-byte origin body, ${BROWSER ? 'browser request heads (12 fields)' : "wrk's bare request heads"}, Node ${process.version}, ${availableParallelism()} cores shared by wrk, proxy and origin\n`,
+    `\nwrk -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} interleaved rounds after ${WARMUP}s warm-up, 11-byte origin body, ${BROWSER_HEADS ? 'browser request heads (12 fields)' : "wrk's bare request heads"}, Node ${process.version}, ${availableParallelism()} cores shared by wrk, proxy and origin\n`,
   );
   console.log(
     '| target | req/s (rounds) | p50 ms | p99 ms | upstream reuse | server CPU µs/req | of which system | pingora-ts / target, req/s | target / pingora-ts, CPU per req |',

@@ -9,6 +9,12 @@ import type { Logger } from '../src/logger.js';
 import { ShutdownController } from '../src/server/shutdown.js';
 import { Service } from '../src/services/listening.js';
 
+/**
+ * `PINGORA_TS_H1_ENGINE=node` serves every `HttpServer` with node:http, so the raw engine's own
+ * tests have nothing to run.
+ */
+export const NODE_ENGINE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
+
 /** One recorded log call. */
 export interface LogEntry {
   level: string;

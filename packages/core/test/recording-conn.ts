@@ -7,6 +7,8 @@
  * is a failure (`error`), rather than every wait failing on it.
  */
 import * as net from 'node:net';
+import { afterEach } from 'vitest';
+import type { Service } from '../src/services/listening.js';
 
 /** A client connection recording what it receives, when it closed and why. */
 export class RecordingConn {
@@ -112,6 +114,20 @@ export class RecordingConns {
   destroyAll(): void {
     for (const c of this.open.splice(0)) c.destroy();
   }
+}
+
+/**
+ * The services and connections of one test file, stopped and closed after each test. Call it once
+ * at the file's top level: it registers the `afterEach` that does so.
+ */
+export function closedAfterEach(): { services: Service[]; conns: RecordingConns } {
+  const services: Service[] = [];
+  const conns = new RecordingConns();
+  afterEach(async () => {
+    conns.destroyAll();
+    await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
+  });
+  return { services, conns };
 }
 
 /** Resolves when `p` does; rejects after `ms` (a cap, never a wait a test relies on). */

@@ -9,19 +9,17 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LogEntry, memoryLogger } from '../../test/helpers.js';
-import { RecordingConn, RecordingConns, within } from '../../test/recording-conn.js';
+import { closedAfterEach, RecordingConn, within } from '../../test/recording-conn.js';
 import { ShutdownController } from '../server/shutdown.js';
 import { Service } from '../services/listening.js';
 import { HttpServer, type HttpServerOptions } from './http-app.js';
 import { serveHttpApp } from './serve-http.js';
 
-const services: Service[] = [];
-const conns = new RecordingConns();
+const { services, conns } = closedAfterEach();
 const intervals: NodeJS.Timeout[] = [];
-afterEach(async () => {
+// Registered after the shared hook, so it runs before it: the trickles stop, then the sockets close.
+afterEach(() => {
   for (const t of intervals.splice(0)) clearInterval(t);
-  conns.destroyAll();
-  await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
 });
 
 let engine: HttpServerOptions['h1Engine'];

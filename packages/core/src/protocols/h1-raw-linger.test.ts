@@ -6,23 +6,15 @@
  * how long that lasts, and a graceful shutdown does not wait for it.
  */
 import { ResponseHeader } from '@pingora-ts/http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { memoryLogger, startedService, tcpPort } from '../../test/helpers.js';
 import { waitFor } from '@pingora-ts/test-utils';
-import { type RecordingConn, RecordingConns, within } from '../../test/recording-conn.js';
+import { describe, expect, it } from 'vitest';
+import { memoryLogger, NODE_ENGINE_FORCED, startedService, tcpPort } from '../../test/helpers.js';
+import { closedAfterEach, type RecordingConn, within } from '../../test/recording-conn.js';
 import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
 import type { Service } from '../services/listening.js';
 import type { HttpServerSession } from './server-session.js';
 
-// PINGORA_TS_H1_ENGINE=node serves every HttpServer with node:http, which does not linger.
-const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
-
-const services: Service[] = [];
-const conns = new RecordingConns();
-afterEach(async () => {
-  conns.destroyAll();
-  await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
-});
+const { services, conns } = closedAfterEach();
 
 // /early answers 413 at once, without reading the body, and asks for the connection to close
 // when the body is not all in; /early-then-read does the same, then reads the body, recording in
@@ -77,7 +69,7 @@ function serverClosed(app: HttpServer, message: string): Promise<void> {
 const UPLOAD = Buffer.alloc(4 * 1024 * 1024, 'u');
 const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
 
-describe.skipIf(NODE_FORCED)('raw engine lingering close', () => {
+describe.skipIf(NODE_ENGINE_FORCED)('raw engine lingering close', () => {
   it('lets a client still uploading read an early answer and a clean end', { timeout: 30_000 }, async () => {
     const { port } = await start({});
     const c = conns.connect(port);

@@ -5,22 +5,19 @@
  * `Connection: close` field of an upgrade request's non-101 answer.
  */
 import { ResponseHeader } from '@pingora-ts/http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type LogEntry, memoryLogger, startedService, tcpPort } from '../../test/helpers.js';
-import { RecordingConns, within } from '../../test/recording-conn.js';
+import { describe, expect, it } from 'vitest';
+import {
+  type LogEntry,
+  memoryLogger,
+  NODE_ENGINE_FORCED,
+  startedService,
+  tcpPort,
+} from '../../test/helpers.js';
+import { closedAfterEach, within } from '../../test/recording-conn.js';
 import { HttpServer, type HttpServerOptions } from '../apps/http-app.js';
-import type { Service } from '../services/listening.js';
 import type { HttpServerSession } from './server-session.js';
 
-// PINGORA_TS_H1_ENGINE=node serves every HttpServer with node:http, these included: nothing to test.
-const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
-
-const services: Service[] = [];
-const conns = new RecordingConns();
-afterEach(async () => {
-  conns.destroyAll();
-  await Promise.all(services.splice(0).map((s) => s.stop(false, 0)));
-});
+const { services, conns } = closedAfterEach();
 
 // /read reads the whole body, then answers; /early writes its head and a first chunk before reading
 // anything and never finishes; /refuse-upgrade answers an upgrade request with 400 and its own
@@ -56,7 +53,7 @@ async function start(options: HttpServerOptions, logs: LogEntry[] = []): Promise
 
 const SLOW_POST = 'POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n';
 
-describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
+describe.skipIf(NODE_ENGINE_FORCED)('raw engine requestTimeout', () => {
   it('cuts a trickled body with 408 and a log line at the configured time', { timeout: 20_000 }, async () => {
     const logs: LogEntry[] = [];
     // The head arrives at once and each body byte restarts the read timeout: only requestTimeout
@@ -136,7 +133,7 @@ describe.skipIf(NODE_FORCED)('raw engine requestTimeout', () => {
   });
 });
 
-describe.skipIf(NODE_FORCED)('raw engine upgrade refusal', () => {
+describe.skipIf(NODE_ENGINE_FORCED)('raw engine upgrade refusal', () => {
   it("replaces the app's Connection field with a single Connection: close", async () => {
     const port = await start({});
     const c = conns.connect(port);

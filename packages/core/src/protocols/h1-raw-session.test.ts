@@ -8,14 +8,11 @@ import http2 from 'node:http2';
 import * as net from 'node:net';
 import { ResponseHeader } from '@pingora-ts/http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type LogEntry, memoryLogger } from '../../test/helpers.js';
+import { type LogEntry, memoryLogger, NODE_ENGINE_FORCED } from '../../test/helpers.js';
 import { HttpServer, type HttpServerApp, type HttpServerOptions } from '../apps/http-app.js';
 import { ShutdownController } from '../server/shutdown.js';
 import { Service } from '../services/listening.js';
 import type { HttpServerSession } from './server-session.js';
-
-// PINGORA_TS_H1_ENGINE=node serves every HttpServer with node:http, these included: nothing to test.
-const NODE_FORCED = process.env.PINGORA_TS_H1_ENGINE === 'node';
 
 const services: Service[] = [];
 const sockets: net.Socket[] = [];
@@ -168,7 +165,7 @@ class Conn {
 
 const count = (s: string, sub: string) => s.split(sub).length - 1;
 
-describe.skipIf(NODE_FORCED)('raw HTTP/1.x engine', () => {
+describe.skipIf(NODE_ENGINE_FORCED)('raw HTTP/1.x engine', () => {
   it('keeps a connection alive across requests', async () => {
     const { port } = await start();
     const c = new Conn(port);
